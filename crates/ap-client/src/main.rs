@@ -1,0 +1,23 @@
+//! `ap-client`: parse arguments, run one subcommand, report one error line.
+
+use std::process::ExitCode;
+
+use ap_client::cli::{Cli, Command};
+use clap::Parser;
+
+mod cmd;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Completions(args) => cmd::completions::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` keeps the whole context chain on one line.
+            eprintln!("ap-client: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Shared helpers for tests that talk to the real peer tools.
+//!
+//! ap is tested against the programs its users already run: INN2 as the news
+//! server, 7-Zip, par2cmdline, age, NZBGet, and the Python and Node packages
+//! listed in `cargo xtask peers install`. A test that needs one calls [`peer`],
+//! [`node_module`] or [`python_module`], which fail the test loudly, naming the
+//! install command, when the peer is missing: a missing peer must never turn
+//! into a silently skipped test.
+//!
+//! Any crate's tests may use this library as a dev-dependency (`ap-tests`).
+
+use std::env;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// The fix named in every missing-peer failure.
+pub const INSTALL_HINT: &str = "run `cargo xtask peers install` (as root)";
+
+/// Where the test news server listens, with the credentials `cargo xtask peers`
+/// configures. Override with `AP_TEST_NNTP_ADDR`, `AP_TEST_NNTP_USER` and
+/// `AP_TEST_NNTP_PASS` to point the tests at another server.
+#[derive(Debug, Clone)]
+pub struct NewsServer {
+    pub addr: String,
+    pub user: String,
+    pub pass: String,
+    pub group: String,
+}
+
+/// The INN2 instance run by `cargo xtask peers start`. Fails the test if
+/// nothing answers there.
+pub fn inn2() -> NewsServer {
+    let server = NewsServer {
+        addr: env::var("AP_TEST_NNTP_ADDR").unwrap_or_else(|_| "127.0.0.1:1119".into()),
+        user: env::var("AP_TEST_NNTP_USER").unwrap_or_else(|_| "testuser".into()),
+        pass: env::var("AP_TEST_NNTP_PASS").unwrap_or_else(|_| "testpass".into()),
+        group: "alt.binaries.test".into(),
+    };
+    let sock = server.addr.parse().unwrap_or_else(|e| {
+        panic!("AP_TEST_NNTP_ADDR {:?} is not HOST:PORT: {e}", server.addr)
+    });
+    if TcpStream::connect_timeout(&sock, Duration::from_secs(3)).is_err() {
+        panic!(
+            "INN2 is not answering on {}: run `cargo xtask peers start` \
+             (after `cargo xtask peers install`)",
+            server.addr
+        );
+    }
+    server
+}
+
+/// The workspace root (the folder holding the top-level Cargo.toml).
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .expect("tests/ sits inside the workspace root")
+        .to_path_buf()
+}
+
+/// Folder where `cargo xtask peers install` puts tools that are not installed
+/// system-wide (npm packages, cargo-installed peers).
+pub fn peers_dir() -> PathBuf {
+    repo_root().join(".peers")
+}
+
+/// Path of a peer program, found on `PATH` or in the peers folder.
+/// Fails the test, naming the install command, when it is missing.
+pub fn peer(program: &str) -> PathBuf {
+    let extra = [peers_dir().join("bin"), peers_dir().join("node/node_modules/.bin")];
+    let path = env::var_os("PATH").unwrap_or_default();
+    env::split_paths(&path)
+        .chain(extra)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("peer `{program}` is missing: {INSTALL_HINT}"))
+}
+
+/// A `Command` for a peer program, with the peers folder's tools on `PATH`.
+pub fn peer_command(program: &str) -> Command {
+    Command::new(peer(program))
+}
+
+/// Folder of an installed npm package (`yencode`, `nyuu`, `hypercore10`,
+/// `hypercore11`). Fails the test when it is missing.
+pub fn node_module(name: &str) -> PathBuf {
+    let dir = node_modules();
+    let module = dir.join(name);
+    if !module.join("package.json").is_file() {
+        panic!("node package `{name}` is missing from {}: {INSTALL_HINT}", dir.display());
+    }
+    module
+}
+
+/// The `node_modules` folder of the peers, for `NODE_PATH`.
+pub fn node_modules() -> PathBuf {
+    peers_dir().join("node/node_modules")
+}
+
+/// A `node -e SCRIPT` command that can `require` the peer packages.
+pub fn node_script(script: &str) -> Command {
+    let mut cmd = peer_command("node");
+    cmd.env("NODE_PATH", node_modules()).arg("-e").arg(script);
+    cmd
+}
+
+/// The Python interpreter, after checking that `module` imports.
+/// Fails the test when it does not.
+pub fn python_module(module: &str) -> PathBuf {
+    let python = peer("python3");
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|out| out.status.success())
+        .unwrap_or(false);
+    if !ok {
+        panic!("python module `{module}` is missing: {INSTALL_HINT}");
+    }
+    python
+}
+
+/// Runs a command to completion and returns its standard output; fails the
+/// test with the command line and both streams when it exits non-zero.
+pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed with {}\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out.stdout
+}
