@@ -1,0 +1,368 @@
+//! The streaming encoder: slices in, in any order; recovery files out at the
+//! end.
+
+use std::path::{Path, PathBuf};
+
+use crc32fast::Hasher as Crc;
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::gf;
+use crate::packet::{
+    self, FileDesc, Hash, Ifsc, Main, TYPE_CREATOR, TYPE_FILE_DESC, TYPE_IFSC, TYPE_MAIN,
+};
+use crate::plan::{self, VolumeLayout};
+use crate::{Error, write};
+
+/// One input file of a set, as far as it is known before its bytes.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// The name stored in the set (no directories), UTF-8.
+    pub name: String,
+    pub length: u64,
+    /// MD5 of the first 16 KiB. Sets of several files need it up front,
+    /// because it decides the order that numbers every slice; a one-file set
+    /// may give it later, to [`Encoder::finish_file`].
+    pub md5_16k: Option<Hash>,
+}
+
+/// Settings of an [`Encoder`].
+#[derive(Debug, Clone)]
+pub struct EncoderConfig {
+    pub slice_size: u64,
+    pub recovery_slices: u32,
+    /// Bytes the encoder may hold: recovery accumulators plus the batch of
+    /// slices being multiplied. Accumulators that do not fit spill to a file.
+    pub memory: usize,
+    /// Where a spill file goes, if one is needed.
+    pub spill_dir: PathBuf,
+    /// Text of the Creator packet.
+    pub creator: String,
+}
+
+/// Text of the Creator packet unless the caller names one: generic on
+/// purpose, so posted sets do not name this tool.
+pub const DEFAULT_CREATOR: &str = "PAR 2.0 client";
+
+struct FileState {
+    input: InputFile,
+    slices: u64,
+    first_slice: u64,
+    md5: Option<Hash>,
+    checksums: Vec<Option<(Hash, u32)>>,
+}
+
+/// Builds one PAR2 recovery set from slices fed in any order.
+///
+/// Feed every slice with [`add_slice`](Encoder::add_slice), report each
+/// file's MD5 with [`finish_file`](Encoder::finish_file), then
+/// [`finish`](Encoder::finish) writes the index and volume files. Recovery
+/// data is a sum over slices, so arrival order does not change it.
+pub struct Encoder {
+    slice_size: usize,
+    split: usize,
+    files: Vec<FileState>,
+    constants: Vec<u16>,
+    recovery: u32,
+    engine: Option<Engine>,
+    batch: usize,
+    pending: Vec<(u64, usize, usize, Vec<u8>)>,
+    spare: Vec<Vec<u8>>,
+    split_buf: Vec<u8>,
+    creator: String,
+}
+
+/// What [`Encoder::finish`] wrote.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub index: PathBuf,
+    pub volumes: Vec<PathBuf>,
+    pub slice_size: u64,
+    pub input_slices: u64,
+    pub recovery_slices: u32,
+    pub set_id: Hash,
+}
+
+impl Encoder {
+    /// Plans the set. Fails when the slice size or counts break PAR2's limits
+    /// or when several files come without their 16 KiB MD5s.
+    pub fn new(files: Vec<InputFile>, config: EncoderConfig) -> Result<Encoder, Error> {
+        let lengths: Vec<u64> = files.iter().map(|f| f.length).collect();
+        plan::check_slice_size(config.slice_size, &lengths)?;
+        let slice_size = usize::try_from(config.slice_size)
+            .map_err(|_| Error::BadSliceSize(config.slice_size))?;
+        if files.len() > 1 && files.iter().any(|f| f.md5_16k.is_none()) {
+            return Err(Error::OrderUnknown);
+        }
+        let mut states: Vec<FileState> = files
+            .into_iter()
+            .map(|input| {
+                let slices = plan::slices_of(input.length, config.slice_size);
+                FileState {
+                    input,
+                    slices,
+                    first_slice: 0,
+                    md5: None,
+                    checksums: vec![None; slices as usize],
+                }
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..states.len()).collect();
+        if states.len() > 1 {
+            let ids: Vec<Hash> = states
+                .iter()
+                .map(|f| f.id_with(f.input.md5_16k.unwrap_or_default()))
+                .collect();
+            order.sort_by(|&a, &b| packet::id_order(&ids[a], &ids[b]));
+        }
+        let mut next = 0;
+        for &i in &order {
+            states[i].first_slice = next;
+            next += states[i].slices;
+        }
+        let total = next as usize;
+        let split = gf::split_len(slice_size);
+        let recovery = if total == 0 {
+            0
+        } else {
+            config.recovery_slices
+        };
+        // Batch: up to 32 slices, twice (raw and split), inside the budget
+        // left after the accumulators; at least 4 even when spilling.
+        let acc = split.saturating_mul(recovery as usize);
+        let room = config.memory.saturating_sub(acc) / (2 * split);
+        let batch = room.clamp(4, 32).min(total.max(1));
+        let acc_budget = config.memory.saturating_sub(2 * batch * split);
+        let engine = if recovery > 0 {
+            Some(
+                Engine::new(
+                    split,
+                    recovery as usize,
+                    batch,
+                    acc_budget,
+                    &config.spill_dir,
+                )
+                .map_err(Error::Spill)?,
+            )
+        } else {
+            None
+        };
+        Ok(Encoder {
+            slice_size,
+            split,
+            files: states,
+            constants: gf::input_constants(total),
+            recovery,
+            engine,
+            batch,
+            pending: Vec::with_capacity(batch),
+            spare: Vec::new(),
+            split_buf: vec![0u8; batch * split],
+            creator: config.creator,
+        })
+    }
+
+    /// The spill file, when the recovery data did not fit the memory budget.
+    pub fn spill_path(&self) -> Option<&Path> {
+        self.engine.as_ref().and_then(Engine::spill_path)
+    }
+
+    /// Number of recovery slices this set will carry.
+    pub fn recovery_slices(&self) -> u32 {
+        self.recovery
+    }
+
+    /// Adds slice `index` of file `file` (its bytes; the last slice of a file
+    /// may be short). Any order; each slice once.
+    pub fn add_slice(&mut self, file: usize, index: u64, data: &[u8]) -> Result<(), Error> {
+        let f = self.files.get(file).ok_or(Error::NoSuchFile(file))?;
+        if index >= f.slices {
+            return Err(Error::SliceOutOfRange {
+                file: f.input.name.clone(),
+                index,
+            });
+        }
+        let want =
+            (f.input.length - index * self.slice_size as u64).min(self.slice_size as u64) as usize;
+        if data.len() != want {
+            return Err(Error::SliceLength {
+                file: f.input.name.clone(),
+                index,
+                got: data.len(),
+                want,
+            });
+        }
+        let seen = f.checksums[index as usize].is_some()
+            || self
+                .pending
+                .iter()
+                .any(|p| p.1 == file && p.2 as u64 == index);
+        if seen {
+            return Err(Error::DuplicateSlice {
+                file: f.input.name.clone(),
+                index,
+            });
+        }
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(data);
+        buf.resize(self.slice_size, 0);
+        self.pending
+            .push((f.first_slice + index, file, index as usize, buf));
+        if self.pending.len() == self.batch {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Records a finished file's MD5 (and its 16 KiB MD5, needed here if it
+    /// was not known up front).
+    pub fn finish_file(&mut self, file: usize, md5: Hash, md5_16k: Hash) -> Result<(), Error> {
+        let f = self.files.get_mut(file).ok_or(Error::NoSuchFile(file))?;
+        if let Some(known) = f.input.md5_16k
+            && known != md5_16k
+        {
+            return Err(Error::HashChanged(f.input.name.clone()));
+        }
+        f.input.md5_16k = Some(md5_16k);
+        f.md5 = Some(md5);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let n = self.pending.len();
+        let split = self.split;
+        let sums: Vec<(Hash, u32)> = self
+            .pending
+            .par_iter()
+            .zip(self.split_buf.par_chunks_mut(split))
+            .map(|((_, _, _, data), out)| {
+                gf::to_split(data, out);
+                let mut crc = Crc::new();
+                crc.update(data);
+                (packet::md5(data), crc.finalize())
+            })
+            .collect();
+        for ((_, file, index, _), sum) in self.pending.iter().zip(sums) {
+            self.files[*file].checksums[*index] = Some(sum);
+        }
+        if let Some(engine) = &mut self.engine {
+            let r = self.recovery as usize;
+            let mut coeffs = vec![0u16; r * n];
+            for (i, (global, ..)) in self.pending.iter().enumerate() {
+                let c = self.constants[*global as usize];
+                for j in 0..r {
+                    coeffs[j * n + i] = gf::pow(c, j as u32);
+                }
+            }
+            let inputs: Vec<&[u8]> = self.split_buf.chunks_exact(split).take(n).collect();
+            engine.process(&inputs, &coeffs).map_err(Error::Spill)?;
+        }
+        for (.., buf) in self.pending.drain(..) {
+            self.spare.push(buf);
+        }
+        Ok(())
+    }
+
+    /// Writes `BASE.par2` and the `BASE.volA+B.par2` files into `dir`.
+    pub fn finish(
+        mut self,
+        dir: &Path,
+        base: &str,
+        layout: VolumeLayout,
+    ) -> Result<Created, Error> {
+        self.flush()?;
+        for f in &self.files {
+            let missing = f.checksums.iter().filter(|c| c.is_none()).count();
+            if missing > 0 {
+                return Err(Error::Incomplete(format!(
+                    "{} slices of {} never arrived",
+                    missing, f.input.name
+                )));
+            }
+            if f.md5.is_none() {
+                return Err(Error::Incomplete(format!(
+                    "the MD5 of {} never arrived",
+                    f.input.name
+                )));
+            }
+        }
+        let mut ordered: Vec<&FileState> = self.files.iter().collect();
+        ordered.sort_by_key(|f| f.first_slice);
+        if ordered.len() > 1 {
+            // The order was fixed by the up-front hashes; finish_file checked
+            // they did not change, so the IDs still sort this way.
+        }
+        let descs: Vec<FileDesc> = ordered
+            .iter()
+            .map(|f| {
+                let md5_16k = f.input.md5_16k.unwrap_or_default();
+                FileDesc {
+                    file_id: f.id_with(md5_16k),
+                    md5: f.md5.unwrap_or_default(),
+                    md5_16k,
+                    length: f.input.length,
+                    name: f.input.name.as_bytes().to_vec(),
+                }
+            })
+            .collect();
+        let main = Main {
+            slice_size: self.slice_size as u64,
+            recovery_ids: descs.iter().map(|d| d.file_id).collect(),
+            non_recovery_ids: Vec::new(),
+        };
+        let set_id = main.set_id();
+        let mut critical = packet::packet(&set_id, &TYPE_MAIN, &main.body());
+        for (d, f) in descs.iter().zip(&ordered) {
+            critical.extend(packet::packet(&set_id, &TYPE_FILE_DESC, &d.body()));
+            let ifsc = Ifsc {
+                file_id: d.file_id,
+                slices: f.checksums.iter().flatten().copied().collect(),
+            };
+            critical.extend(packet::packet(&set_id, &TYPE_IFSC, &ifsc.body()));
+        }
+        critical.extend(packet::packet(
+            &set_id,
+            &TYPE_CREATOR,
+            &packet::creator_body(&self.creator),
+        ));
+
+        let index = dir.join(format!("{base}.par2"));
+        write::write_file(&index, &[&critical]).map_err(|e| Error::io(&index, e))?;
+        let largest = self.files.iter().map(|f| f.slices).max().unwrap_or(0);
+        let vols = plan::volumes(self.recovery, layout, largest);
+        let paths: Vec<PathBuf> = vols
+            .iter()
+            .map(|&(first, count)| dir.join(plan::volume_name(base, first, count, self.recovery)))
+            .collect();
+        if let Some(engine) = &self.engine {
+            let slice_size = self.slice_size;
+            let split = self.split;
+            vols.par_iter()
+                .zip(&paths)
+                .try_for_each(|(&(first, count), path)| {
+                    write::write_volume(
+                        path, engine, &set_id, first, count, slice_size, split, &critical,
+                    )
+                    .map_err(|e| Error::io(path, e))
+                })?;
+        }
+        Ok(Created {
+            index,
+            volumes: paths,
+            slice_size: self.slice_size as u64,
+            input_slices: self.constants.len() as u64,
+            recovery_slices: self.recovery,
+            set_id,
+        })
+    }
+}
+
+impl FileState {
+    fn id_with(&self, md5_16k: Hash) -> Hash {
+        packet::file_id(&md5_16k, self.input.length, self.input.name.as_bytes())
+    }
+}

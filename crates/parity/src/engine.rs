@@ -1,0 +1,201 @@
+//! The matrix engine under create and repair: `outputs[j] ^= Σ_i c[j][i] ·
+//! inputs[i]`, batch after batch, over all cores.
+//!
+//! Accumulators are stored tile-major (`[tile][output][tile bytes]`) so each
+//! thread owns whole tiles, and a tile's inputs stay in cache while every
+//! output is updated. When the accumulators do not fit the memory budget
+//! they live in a spill file of exactly that size and pass through memory a
+//! window of tiles at a time.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::gf::{self, Kernel};
+
+/// Where the accumulators live.
+enum Store {
+    Memory(Vec<u8>),
+    Spill {
+        file: File,
+        path: PathBuf,
+        window: Vec<u8>,
+        tiles_per_window: usize,
+    },
+}
+
+pub(crate) struct Engine {
+    /// Split-layout bytes per slice.
+    split: usize,
+    outputs: usize,
+    tile: usize,
+    store: Store,
+    kernel: Kernel,
+}
+
+impl Engine {
+    /// An engine for `outputs` slices of `split` split-layout bytes, fed
+    /// batches of up to `batch` inputs. `memory` bounds the accumulators;
+    /// beyond it they spill into a file created in `spill_dir`.
+    pub(crate) fn new(
+        split: usize,
+        outputs: usize,
+        batch: usize,
+        memory: usize,
+        spill_dir: &Path,
+    ) -> io::Result<Engine> {
+        // About 256 KiB of inputs per tile keeps them in L2 while every
+        // output passes over them.
+        let tile = (256 * 1024 / batch.max(1)).clamp(1024, 16 * 1024) / 256 * 256;
+        let tile = tile.min(split.max(gf::BLOCK));
+        let total = split * outputs;
+        let store = if total <= memory {
+            Store::Memory(vec![0u8; total])
+        } else {
+            let tile_bytes = tile * outputs;
+            let tiles_per_window = (memory / tile_bytes.max(1)).max(1);
+            let mut spill = tempfile_in(spill_dir)?;
+            spill.0.set_len(total as u64)?;
+            Store::Spill {
+                file: spill.0,
+                path: std::mem::take(&mut spill.1),
+                window: vec![0u8; tiles_per_window * tile_bytes],
+                tiles_per_window,
+            }
+        };
+        Ok(Engine {
+            split,
+            outputs,
+            tile,
+            store,
+            kernel: Kernel::detect(),
+        })
+    }
+
+    /// Path of the spill file, when the accumulators did not fit in memory.
+    pub(crate) fn spill_path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Memory(_) => None,
+            Store::Spill { path, .. } => Some(path),
+        }
+    }
+
+    fn tiles(&self) -> usize {
+        self.split.div_ceil(self.tile)
+    }
+
+    fn tile_width(&self, t: usize) -> usize {
+        self.tile.min(self.split - t * self.tile)
+    }
+
+    /// Byte offset of tile `t` in the tile-major store.
+    fn tile_offset(&self, t: usize) -> usize {
+        t * self.tile * self.outputs
+    }
+
+    /// Adds `Σ_i coeffs[j * n + i] · inputs[i]` to every output `j`.
+    /// Inputs are split-layout, `split` bytes each.
+    pub(crate) fn process(&mut self, inputs: &[&[u8]], coeffs: &[u16]) -> io::Result<()> {
+        let n = inputs.len();
+        if n == 0 || self.outputs == 0 {
+            return Ok(());
+        }
+        debug_assert_eq!(coeffs.len(), n * self.outputs);
+        let tiles = self.tiles();
+        let (tile, outputs, kernel, split) = (self.tile, self.outputs, self.kernel, self.split);
+        let work = |first_tile: usize, buf: &mut [u8]| {
+            // Carve `buf` (tiles first_tile.. in tile-major order) into
+            // disjoint per-tile chunks, then run them in parallel.
+            let mut chunks = Vec::new();
+            let mut rest = buf;
+            let mut t = first_tile;
+            while !rest.is_empty() && t < tiles {
+                let w = tile.min(split - t * tile);
+                let (head, tail) = rest.split_at_mut(w * outputs);
+                chunks.push((t, w, head));
+                rest = tail;
+                t += 1;
+            }
+            chunks.into_par_iter().for_each(|(t, w, chunk)| {
+                let off = t * tile;
+                let srcs: Vec<&[u8]> = inputs.iter().map(|s| &s[off..off + w]).collect();
+                for (j, dst) in chunk.chunks_exact_mut(w).enumerate() {
+                    kernel.mul_add_multi(dst, &srcs, &coeffs[j * n..(j + 1) * n]);
+                }
+            });
+        };
+        match &mut self.store {
+            Store::Memory(acc) => work(0, acc),
+            Store::Spill {
+                file,
+                window,
+                tiles_per_window,
+                ..
+            } => {
+                let mut t = 0;
+                while t < tiles {
+                    let last = (t + *tiles_per_window).min(tiles);
+                    let start = t * tile * outputs;
+                    let end = if last == tiles {
+                        split * outputs
+                    } else {
+                        last * tile * outputs
+                    };
+                    let buf = &mut window[..end - start];
+                    file.read_exact_at(buf, start as u64)?;
+                    work(t, buf);
+                    file.write_all_at(buf, start as u64)?;
+                    t = last;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Output `j` in split layout (`split` bytes).
+    pub(crate) fn output_split(&self, j: usize, out: &mut [u8]) -> io::Result<()> {
+        for t in 0..self.tiles() {
+            let w = self.tile_width(t);
+            let src = self.tile_offset(t) + j * w;
+            let dst = &mut out[t * self.tile..t * self.tile + w];
+            match &self.store {
+                Store::Memory(acc) => dst.copy_from_slice(&acc[src..src + w]),
+                Store::Spill { file, .. } => file.read_exact_at(dst, src as u64)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Store::Spill { path, .. } = &self.store {
+            // Best effort: the file is ours and only holds scratch data.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A fresh scratch file in `dir` (no extra dependency: a unique name from
+/// the process ID and a counter, created exclusively).
+fn tempfile_in(dir: &Path) -> io::Result<(File, PathBuf)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(".ap-parity-spill-{}-{n}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => return Ok((f, path)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+use proptest::prelude::*;
+
+use super::*;
+
+#[test]
+fn field_basics() {
+    // x^16 = x^12 + x^3 + x + 1 under 0x1100B.
+    assert_eq!(pow(2, 16), 0x100B);
+    for a in [1u16, 2, 3, 0x1234, 0xffff] {
+        assert_eq!(mul(a, inv(a).unwrap()), 1);
+    }
+    assert_eq!(pow(2, 65535), 1);
+    // The first PAR2 input constants are 2^1, 2^2, 2^4, 2^7.
+    assert_eq!(input_constants(4), vec![2, 4, 16, 128]);
+}
+
+#[test]
+fn split_layout_round_trips_any_length() {
+    for len in [0usize, 2, 4, 126, 128, 130, 1000] {
+        let src: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+        let mut split = vec![0u8; split_len(len)];
+        to_split(&src, &mut split);
+        let mut back = vec![0u8; len];
+        from_split(&split, &mut back);
+        assert_eq!(back, src);
+    }
+}
+
+#[test]
+fn scalar_kernel_multiplies_words() {
+    let words: Vec<u16> = (0..64u16).map(|i| i.wrapping_mul(977) ^ 0x5a5a).collect();
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut split = vec![0u8; BLOCK];
+    to_split(&bytes, &mut split);
+    let mut acc = vec![0u8; BLOCK];
+    Kernel::Scalar.mul_add_multi(&mut acc, &[&split], &[0x1234]);
+    let mut out = vec![0u8; BLOCK];
+    from_split(&acc, &mut out);
+    for (i, w) in words.iter().enumerate() {
+        let got = u16::from_le_bytes([out[2 * i], out[2 * i + 1]]);
+        assert_eq!(got, mul(*w, 0x1234));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Every SIMD path this CPU has computes what the scalar reference does.
+    #[test]
+    fn every_kernel_equals_scalar(
+        blocks in 1usize..6,
+        nsrc in 0usize..5,
+        seed in any::<u64>(),
+        coeffs in proptest::collection::vec(any::<u16>(), 5),
+    ) {
+        let mut state = seed | 1;
+        let mut next = || { state ^= state << 13; state ^= state >> 7; state ^= state << 17; state as u8 };
+        let len = blocks * BLOCK;
+        let srcs: Vec<Vec<u8>> = (0..nsrc).map(|_| (0..len).map(|_| next()).collect()).collect();
+        let start: Vec<u8> = (0..len).map(|_| next()).collect();
+        let refs: Vec<&[u8]> = srcs.iter().map(|s| s.as_slice()).collect();
+        let mut want = start.clone();
+        Kernel::Scalar.mul_add_multi(&mut want, &refs, &coeffs[..nsrc]);
+        for kernel in Kernel::available() {
+            let mut got = start.clone();
+            kernel.mul_add_multi(&mut got, &refs, &coeffs[..nsrc]);
+            prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! x86-64 kernels. Each is `unsafe` only because it needs CPU features the
+//! caller has checked; all memory access is through checked slices of whole
+//! blocks.
+
+use std::arch::x86_64::*;
+
+use super::{BLOCK, affine_matrices, nibble_tables};
+
+/// Split-nibble shuffle: each of the four nibbles of a word looks up the
+/// low and high bytes of its partial product.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn avx2_shuffle(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
+    let mask = _mm256_set1_epi8(0x0f);
+    for (src, &c) in srcs.iter().zip(coeffs) {
+        if c == 0 {
+            continue;
+        }
+        let t = nibble_tables(c);
+        let tb = |i: usize| -> __m256i {
+            // SAFETY: `t[i]` is 16 readable bytes.
+            let x = unsafe { _mm_loadu_si128(t[i].as_ptr().cast()) };
+            _mm256_broadcastsi128_si256(x)
+        };
+        let (l0, l1, l2, l3) = (tb(0), tb(1), tb(2), tb(3));
+        let (h0, h1, h2, h3) = (tb(4), tb(5), tb(6), tb(7));
+        for (d, s) in dst.chunks_exact_mut(BLOCK).zip(src.chunks_exact(BLOCK)) {
+            for half in 0..2 {
+                let off = half * 32;
+                // SAFETY: `s` and `d` are BLOCK bytes; offsets stay inside.
+                unsafe {
+                    let lo = _mm256_loadu_si256(s.as_ptr().add(off).cast());
+                    let hi = _mm256_loadu_si256(s.as_ptr().add(64 + off).cast());
+                    let n0 = _mm256_and_si256(lo, mask);
+                    let n1 = _mm256_and_si256(_mm256_srli_epi16(lo, 4), mask);
+                    let n2 = _mm256_and_si256(hi, mask);
+                    let n3 = _mm256_and_si256(_mm256_srli_epi16(hi, 4), mask);
+                    let pl = _mm256_xor_si256(
+                        _mm256_xor_si256(_mm256_shuffle_epi8(l0, n0), _mm256_shuffle_epi8(l1, n1)),
+                        _mm256_xor_si256(_mm256_shuffle_epi8(l2, n2), _mm256_shuffle_epi8(l3, n3)),
+                    );
+                    let ph = _mm256_xor_si256(
+                        _mm256_xor_si256(_mm256_shuffle_epi8(h0, n0), _mm256_shuffle_epi8(h1, n1)),
+                        _mm256_xor_si256(_mm256_shuffle_epi8(h2, n2), _mm256_shuffle_epi8(h3, n3)),
+                    );
+                    let dl = d.as_mut_ptr().add(off).cast::<__m256i>();
+                    let dh = d.as_mut_ptr().add(64 + off).cast::<__m256i>();
+                    _mm256_storeu_si256(dl, _mm256_xor_si256(_mm256_loadu_si256(dl), pl));
+                    _mm256_storeu_si256(dh, _mm256_xor_si256(_mm256_loadu_si256(dh), ph));
+                }
+            }
+        }
+    }
+}
+
+/// GFNI on 256-bit vectors: the 16×16 bit matrix of `c` as four 8×8 blocks.
+/// Accumulators stay in registers across all sources of one block.
+#[target_feature(enable = "avx2,gfni")]
+pub(super) unsafe fn avx2_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
+    let mats: Vec<[__m256i; 4]> = coeffs
+        .iter()
+        .map(|&c| affine_matrices(c).map(|m| _mm256_set1_epi64x(m as i64)))
+        .collect();
+    let blocks = dst.len() / BLOCK;
+    for b in 0..blocks {
+        let base = b * BLOCK;
+        // SAFETY: every access below is within [base, base + BLOCK) of
+        // buffers that are `blocks * BLOCK` long.
+        unsafe {
+            let dp = dst.as_mut_ptr().add(base);
+            let mut l0 = _mm256_loadu_si256(dp.cast());
+            let mut l1 = _mm256_loadu_si256(dp.add(32).cast());
+            let mut h0 = _mm256_loadu_si256(dp.add(64).cast());
+            let mut h1 = _mm256_loadu_si256(dp.add(96).cast());
+            for (src, m) in srcs.iter().zip(&mats) {
+                let sp = src.as_ptr().add(base);
+                let a0 = _mm256_loadu_si256(sp.cast());
+                let a1 = _mm256_loadu_si256(sp.add(32).cast());
+                let b0 = _mm256_loadu_si256(sp.add(64).cast());
+                let b1 = _mm256_loadu_si256(sp.add(96).cast());
+                l0 = _mm256_xor_si256(
+                    l0,
+                    _mm256_xor_si256(
+                        _mm256_gf2p8affine_epi64_epi8::<0>(a0, m[0]),
+                        _mm256_gf2p8affine_epi64_epi8::<0>(b0, m[1]),
+                    ),
+                );
+                l1 = _mm256_xor_si256(
+                    l1,
+                    _mm256_xor_si256(
+                        _mm256_gf2p8affine_epi64_epi8::<0>(a1, m[0]),
+                        _mm256_gf2p8affine_epi64_epi8::<0>(b1, m[1]),
+                    ),
+                );
+                h0 = _mm256_xor_si256(
+                    h0,
+                    _mm256_xor_si256(
+                        _mm256_gf2p8affine_epi64_epi8::<0>(a0, m[2]),
+                        _mm256_gf2p8affine_epi64_epi8::<0>(b0, m[3]),
+                    ),
+                );
+                h1 = _mm256_xor_si256(
+                    h1,
+                    _mm256_xor_si256(
+                        _mm256_gf2p8affine_epi64_epi8::<0>(a1, m[2]),
+                        _mm256_gf2p8affine_epi64_epi8::<0>(b1, m[3]),
+                    ),
+                );
+            }
+            _mm256_storeu_si256(dp.cast(), l0);
+            _mm256_storeu_si256(dp.add(32).cast(), l1);
+            _mm256_storeu_si256(dp.add(64).cast(), h0);
+            _mm256_storeu_si256(dp.add(96).cast(), h1);
+        }
+    }
+}
+
+/// GFNI on 512-bit vectors, two blocks per pass so each source's matrices
+/// are loaded once per 256 bytes; three-way XORs fold with `vpternlogq`.
+#[target_feature(enable = "avx512f,avx512bw,gfni")]
+pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
+    let mats: Vec<[u64; 4]> = coeffs.iter().map(|&c| affine_matrices(c)).collect();
+    let blocks = dst.len() / BLOCK;
+    let mut b = 0;
+    while b + 2 <= blocks {
+        let base = b * BLOCK;
+        // SAFETY: accesses stay within [base, base + 2 * BLOCK).
+        unsafe {
+            let dp = dst.as_mut_ptr().add(base);
+            let mut l0 = _mm512_loadu_si512(dp.cast());
+            let mut h0 = _mm512_loadu_si512(dp.add(64).cast());
+            let mut l1 = _mm512_loadu_si512(dp.add(128).cast());
+            let mut h1 = _mm512_loadu_si512(dp.add(192).cast());
+            for (src, m) in srcs.iter().zip(&mats) {
+                let sp = src.as_ptr().add(base);
+                let m0 = _mm512_set1_epi64(m[0] as i64);
+                let m1 = _mm512_set1_epi64(m[1] as i64);
+                let m2 = _mm512_set1_epi64(m[2] as i64);
+                let m3 = _mm512_set1_epi64(m[3] as i64);
+                let a0 = _mm512_loadu_si512(sp.cast());
+                let b0 = _mm512_loadu_si512(sp.add(64).cast());
+                let a1 = _mm512_loadu_si512(sp.add(128).cast());
+                let b1 = _mm512_loadu_si512(sp.add(192).cast());
+                l0 = _mm512_ternarylogic_epi64::<0x96>(
+                    l0,
+                    _mm512_gf2p8affine_epi64_epi8::<0>(a0, m0),
+                    _mm512_gf2p8affine_epi64_epi8::<0>(b0, m1),
+                );
+                h0 = _mm512_ternarylogic_epi64::<0x96>(
+                    h0,
+                    _mm512_gf2p8affine_epi64_epi8::<0>(a0, m2),
+                    _mm512_gf2p8affine_epi64_epi8::<0>(b0, m3),
+                );
+                l1 = _mm512_ternarylogic_epi64::<0x96>(
+                    l1,
+                    _mm512_gf2p8affine_epi64_epi8::<0>(a1, m0),
+                    _mm512_gf2p8affine_epi64_epi8::<0>(b1, m1),
+                );
+                h1 = _mm512_ternarylogic_epi64::<0x96>(
+                    h1,
+                    _mm512_gf2p8affine_epi64_epi8::<0>(a1, m2),
+                    _mm512_gf2p8affine_epi64_epi8::<0>(b1, m3),
+                );
+            }
+            _mm512_storeu_si512(dp.cast(), l0);
+            _mm512_storeu_si512(dp.add(64).cast(), h0);
+            _mm512_storeu_si512(dp.add(128).cast(), l1);
+            _mm512_storeu_si512(dp.add(192).cast(), h1);
+        }
+        b += 2;
+    }
+    if b < blocks {
+        let base = b * BLOCK;
+        // SAFETY: the last block, [base, base + BLOCK).
+        unsafe {
+            let dp = dst.as_mut_ptr().add(base);
+            let mut l0 = _mm512_loadu_si512(dp.cast());
+            let mut h0 = _mm512_loadu_si512(dp.add(64).cast());
+            for (src, m) in srcs.iter().zip(&mats) {
+                let sp = src.as_ptr().add(base);
+                let a0 = _mm512_loadu_si512(sp.cast());
+                let b0 = _mm512_loadu_si512(sp.add(64).cast());
+                l0 = _mm512_ternarylogic_epi64::<0x96>(
+                    l0,
+                    _mm512_gf2p8affine_epi64_epi8::<0>(a0, _mm512_set1_epi64(m[0] as i64)),
+                    _mm512_gf2p8affine_epi64_epi8::<0>(b0, _mm512_set1_epi64(m[1] as i64)),
+                );
+                h0 = _mm512_ternarylogic_epi64::<0x96>(
+                    h0,
+                    _mm512_gf2p8affine_epi64_epi8::<0>(a0, _mm512_set1_epi64(m[2] as i64)),
+                    _mm512_gf2p8affine_epi64_epi8::<0>(b0, _mm512_set1_epi64(m[3] as i64)),
+                );
+            }
+            _mm512_storeu_si512(dp.cast(), l0);
+            _mm512_storeu_si512(dp.add(64).cast(), h0);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! PAR2 2.0 recovery sets: create, verify and repair.
+//!
+//! The principal type is [`Encoder`]: it takes the input slices of one set
+//! in any order (as the pipeline produces them while posting goes on), takes
+//! each file's MD5 when that file is done, and at [`Encoder::finish`] writes
+//! the index `NAME.par2` and the `NAME.volA+B.par2` recovery files. It reads
+//! nothing itself; [`create_files`] drives it from files on disk, hashing
+//! several files at once. Every multiplication goes through one kernel,
+//! [`gf::mul_add_multi`], dispatched at runtime to GFNI (AVX-512 or AVX2),
+//! an AVX2 nibble shuffle, or the scalar reference.
+//!
+//! # Engine decision
+//! Our own engine, not parmesan behind a trait: parmesan's library creates
+//! from whole files it opens itself, with no entry for slices that arrive
+//! out of order while the archive is still being written, and no memory
+//! budget that spills accumulators; the pipeline needs both. The kernels are
+//! small (one function per CPU path, tested against the scalar one), and
+//! `docs/BENCHMARKS.md` holds the measured comparison with par2cmdline-turbo
+//! and parmesan.
+//!
+//! ```
+//! use ap_parity::{Encoder, EncoderConfig, InputFile, VolumeLayout};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let data = vec![7u8; 10_000];
+//! let file = InputFile { name: "a.bin".into(), length: data.len() as u64, md5_16k: None };
+//! let config = EncoderConfig {
+//!     slice_size: 4096,
+//!     recovery_slices: 2,
+//!     memory: 1 << 20,
+//!     spill_dir: dir.path().to_path_buf(),
+//!     creator: ap_parity::DEFAULT_CREATOR.into(),
+//! };
+//! let mut enc = Encoder::new(vec![file], config)?;
+//! // Slices may come in any order.
+//! for i in [2u64, 0, 1] {
+//!     let start = (i * 4096) as usize;
+//!     enc.add_slice(0, i, &data[start..(start + 4096).min(data.len())])?;
+//! }
+//! let md5 = ap_parity::packet::md5(&data);
+//! enc.finish_file(0, md5, md5)?; // the file is shorter than 16 KiB
+//! let created = enc.finish(dir.path(), "a.bin", VolumeLayout::Doubling)?;
+//! assert_eq!(created.recovery_slices, 2);
+//! assert_eq!(created.volumes.len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+mod create;
+mod engine;
+mod error;
+mod files;
+pub mod gf;
+pub mod packet;
+pub mod plan;
+mod write;
+
+pub use create::{Created, DEFAULT_CREATOR, Encoder, EncoderConfig, InputFile};
+pub use error::Error;
+pub use files::{CreateOptions, CreateReport, create_files, md5_16k, stored_name};
+pub use plan::{Redundancy, VolumeLayout};
