@@ -1,0 +1,323 @@
+//! One client session: the NNTP reader commands the poster and the fetcher
+//! use, over any byte stream.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+use crate::store::{Spool, Stored};
+
+const MAX_LINE: usize = 4096;
+
+/// Serves one connection until QUIT, EOF or an I/O error.
+pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    spool: Spool,
+) -> std::io::Result<()> {
+    let mut io = BufReader::with_capacity(64 * 1024, stream);
+    let mut authed = spool.config().login.is_none();
+    let mut user: Option<String> = None;
+    io.get_mut()
+        .write_all(b"200 news spool ready, posting allowed\r\n")
+        .await?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if !read_line(&mut io, &mut line).await? {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        let (verb, arg) = match text.split_once(' ') {
+            Some((v, a)) => (v.to_ascii_uppercase(), a.trim()),
+            None => (text.to_ascii_uppercase(), ""),
+        };
+        let needs_login = matches!(verb.as_str(), "POST" | "STAT" | "HEAD" | "BODY" | "ARTICLE");
+        let out = io.get_mut();
+        if needs_login && !authed {
+            out.write_all(b"480 authentication required\r\n").await?;
+            continue;
+        }
+        match verb.as_str() {
+            "CAPABILITIES" => {
+                let mut caps =
+                    String::from("101 capability list follows\r\nVERSION 2\r\nREADER\r\nPOST\r\n");
+                if !authed {
+                    caps.push_str("AUTHINFO USER\r\n");
+                }
+                caps.push_str(".\r\n");
+                out.write_all(caps.as_bytes()).await?;
+            }
+            "MODE" if arg.eq_ignore_ascii_case("READER") => {
+                out.write_all(b"200 posting allowed\r\n").await?
+            }
+            "AUTHINFO" => {
+                let (kind, value) = arg.split_once(' ').unwrap_or((arg, ""));
+                let reply: &[u8] = match (kind.to_ascii_uppercase().as_str(), &spool.config().login)
+                {
+                    (_, None) => b"502 no login needed\r\n",
+                    ("USER", Some(_)) => {
+                        user = Some(value.to_string());
+                        b"381 password required\r\n"
+                    }
+                    ("PASS", Some((u, p))) => match &user {
+                        None => b"482 send AUTHINFO USER first\r\n",
+                        Some(given) if given == u && value == p => {
+                            authed = true;
+                            b"281 authentication accepted\r\n"
+                        }
+                        Some(_) => b"481 authentication failed\r\n",
+                    },
+                    _ => b"501 unknown AUTHINFO kind\r\n",
+                };
+                out.write_all(reply).await?;
+            }
+            "POST" => {
+                out.write_all(b"340 send article\r\n").await?;
+                let max = spool.config().max_article_size;
+                let reply = match read_article(&mut io, max).await? {
+                    None => "441 article too large".to_string(),
+                    Some(article) => store(&spool, article).await,
+                };
+                io.get_mut()
+                    .write_all(format!("{reply}\r\n").as_bytes())
+                    .await?;
+            }
+            "STAT" | "HEAD" | "BODY" | "ARTICLE" => {
+                if !(arg.starts_with('<') && arg.ends_with('>')) {
+                    out.write_all(b"412 no newsgroup selected\r\n").await?;
+                    continue;
+                }
+                let found = if verb == "STAT" {
+                    spool.contains(arg).then(Vec::new)
+                } else {
+                    let (s, id) = (spool.clone(), arg.to_string());
+                    tokio::task::spawn_blocking(move || s.get(&id))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .flatten()
+                };
+                let Some(article) = found else {
+                    out.write_all(b"430 no such article\r\n").await?;
+                    continue;
+                };
+                let split =
+                    memchr::memmem::find(&article, b"\r\n\r\n").map_or(article.len(), |i| i + 2);
+                let (code, part): (u16, &[u8]) = match verb.as_str() {
+                    "STAT" => (223, &[]),
+                    "HEAD" => (221, &article[..split]),
+                    "BODY" => (222, article.get(split + 2..).unwrap_or_default()),
+                    _ => (220, &article[..]),
+                };
+                out.write_all(format!("{code} 0 {arg}\r\n").as_bytes())
+                    .await?;
+                if code != 223 {
+                    out.write_all(&stuff(part)).await?;
+                    out.write_all(b".\r\n").await?;
+                }
+            }
+            "DATE" => {
+                out.write_all(format!("111 {}\r\n", date_now()).as_bytes())
+                    .await?
+            }
+            "QUIT" => {
+                out.write_all(b"205 bye\r\n").await?;
+                out.flush().await?;
+                return Ok(());
+            }
+            _ => out.write_all(b"500 unknown command\r\n").await?,
+        }
+        out_flush(&mut io).await?;
+    }
+}
+
+async fn out_flush<S: AsyncWrite + AsyncRead + Unpin>(
+    io: &mut BufReader<S>,
+) -> std::io::Result<()> {
+    io.get_mut().flush().await
+}
+
+async fn store(spool: &Spool, article: Vec<u8>) -> String {
+    let Some(id) = message_id(&article) else {
+        return "441 no Message-ID header".into();
+    };
+    let s = spool.clone();
+    let id2 = id.clone();
+    match tokio::task::spawn_blocking(move || s.put(&id2, &article)).await {
+        Ok(Ok(Stored::New)) => "240 article received ok".into(),
+        Ok(Ok(Stored::Duplicate)) => "441 435 Duplicate".into(),
+        _ => "441 cannot store article".into(),
+    }
+}
+
+/// The Message-ID header's value, from the header block.
+fn message_id(article: &[u8]) -> Option<String> {
+    let end = memchr::memmem::find(article, b"\r\n\r\n").unwrap_or(article.len());
+    article[..end].split(|&b| b == b'\n').find_map(|l| {
+        let l = String::from_utf8_lossy(l);
+        let (name, value) = l.split_once(':')?;
+        let value = value.trim();
+        (name.eq_ignore_ascii_case("Message-ID")
+            && value.starts_with('<')
+            && value.ends_with('>')
+            && !value.contains(' '))
+        .then(|| value.to_string())
+    })
+}
+
+/// Reads one command line; `false` on EOF. Over-long lines are cut.
+async fn read_line<S: AsyncRead + Unpin>(
+    io: &mut BufReader<S>,
+    line: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    loop {
+        let buf = io.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(!line.is_empty());
+        }
+        if let Some(i) = memchr::memchr(b'\n', buf) {
+            if line.len() < MAX_LINE {
+                line.extend_from_slice(&buf[..=i]);
+            }
+            io.consume(i + 1);
+            return Ok(true);
+        }
+        let n = buf.len();
+        if line.len() < MAX_LINE {
+            line.extend_from_slice(buf);
+        }
+        io.consume(n);
+    }
+}
+
+/// Reads article data up to the lone dot and removes dot-stuffing. `None`
+/// when it exceeded `max` (the data is still read to its end).
+async fn read_article<S: AsyncRead + Unpin>(
+    io: &mut BufReader<S>,
+    max: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    // A leading CRLF lets the first line match the "\r\n." patterns too.
+    let mut data = b"\r\n".to_vec();
+    let mut too_big = false;
+    loop {
+        let buf = io.fill_buf().await?;
+        if buf.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let scan_from = data.len().saturating_sub(4);
+        let added = buf.len();
+        data.extend_from_slice(buf);
+        if let Some(i) = memchr::memmem::find(&data[scan_from..], b"\r\n.\r\n") {
+            let end = scan_from + i + 5;
+            let unused = data.len() - end;
+            io.consume(added - unused);
+            if too_big || end - 5 > max {
+                return Ok(None);
+            }
+            data.truncate(scan_from + i + 2);
+            return Ok(Some(unstuff(&data)));
+        }
+        io.consume(added);
+        if data.len() > max + 8 {
+            too_big = true;
+            let keep = data.len() - 4;
+            data.drain(2..keep);
+        }
+    }
+}
+
+/// Drops the first dot of every line that starts with one; `data` starts
+/// with the extra CRLF that `read_article` put there.
+fn unstuff(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut last = 2;
+    for p in memchr::memmem::find_iter(data, b"\r\n.") {
+        if p + 2 >= last {
+            out.extend_from_slice(&data[last..p + 2]);
+            last = p + 3;
+        }
+    }
+    out.extend_from_slice(&data[last.min(data.len())..]);
+    out
+}
+
+/// Doubles the leading dot of lines for sending.
+fn stuff(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 16);
+    if data.first() == Some(&b'.') {
+        out.push(b'.');
+    }
+    let mut last = 0;
+    for p in memchr::memmem::find_iter(data, b"\n.") {
+        out.extend_from_slice(&data[last..=p]);
+        out.push(b'.');
+        last = p + 1;
+    }
+    out.extend_from_slice(&data[last..]);
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+fn date_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stuffing_round_trips() {
+        let body = b".a\r\nb\r\n..c\r\n".to_vec();
+        let wire = stuff(&body);
+        assert_eq!(wire, b"..a\r\nb\r\n...c\r\n");
+        let mut framed = b"\r\n".to_vec();
+        framed.extend_from_slice(&wire);
+        assert_eq!(unstuff(&framed), body);
+    }
+
+    #[test]
+    fn finds_message_id() {
+        assert_eq!(
+            message_id(b"From: a\r\nMessage-id: <x@y>\r\n\r\nbody").as_deref(),
+            Some("<x@y>")
+        );
+        assert_eq!(message_id(b"From: a\r\n\r\nMessage-ID: <x@y>\r\n"), None);
+    }
+
+    #[tokio::test]
+    async fn reads_article_across_chunks() {
+        let wire: &[u8] = b"H: v\r\n\r\n..x\r\n.\r\nQUIT\r\n";
+        let mut io = BufReader::with_capacity(3, wire);
+        let got = read_article(&mut io, 1000).await.unwrap().unwrap();
+        assert_eq!(got, b"H: v\r\n\r\n.x\r\n");
+        let mut rest = Vec::new();
+        read_line(&mut io, &mut rest).await.unwrap();
+        assert_eq!(rest, b"QUIT\r\n");
+        let mut io = BufReader::new(&b"H: v\r\n\r\n0123456789\r\n.\r\nQUIT\r\n"[..]);
+        assert!(read_article(&mut io, 10).await.unwrap().is_none());
+    }
+}

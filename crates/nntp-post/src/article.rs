@@ -1,0 +1,239 @@
+//! Articles as they go on the wire. Only the headers the caller names are
+//! written: nothing that identifies the tool, the host or the user.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{Error, Result};
+use crate::wire::to_wire_body;
+
+/// A ready-to-send article: header block and body in wire form (CRLF,
+/// dot-stuffed). Cloning is cheap, so retries resend the same bytes under
+/// the same Message-ID.
+#[derive(Clone, Debug)]
+pub struct Article {
+    message_id: String,
+    head: Bytes,
+    body: Bytes,
+}
+
+impl Article {
+    /// The Message-ID with its angle brackets.
+    pub fn message_id(&self) -> &str {
+        &self.message_id
+    }
+
+    /// Header block, ending with the empty line.
+    pub fn head(&self) -> &Bytes {
+        &self.head
+    }
+
+    /// Body in wire form, without the terminating dot line.
+    pub fn wire_body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Bytes this article puts on the wire, terminator included.
+    pub fn wire_len(&self) -> u64 {
+        (self.head.len() + self.body.len() + 3) as u64
+    }
+}
+
+/// Builds an [`Article`] from caller-chosen header values and a body.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleBuilder {
+    from: Option<String>,
+    newsgroups: Vec<String>,
+    subject: Option<String>,
+    message_id: Option<String>,
+    date: Option<String>,
+}
+
+impl ArticleBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn from(mut self, from: impl Into<String>) -> Self {
+        self.from = Some(from.into());
+        self
+    }
+
+    pub fn newsgroup(mut self, group: impl Into<String>) -> Self {
+        self.newsgroups.push(group.into());
+        self
+    }
+
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// With or without angle brackets.
+    pub fn message_id(mut self, id: impl Into<String>) -> Self {
+        self.message_id = Some(id.into());
+        self
+    }
+
+    /// Adds a Date header for `when` (RFC 5322, UTC).
+    pub fn date(mut self, when: SystemTime) -> Self {
+        self.date = Some(rfc5322_date(when));
+        self
+    }
+
+    /// Finishes the article around `body`, which is sent as given apart from
+    /// CRLF normalisation and dot-stuffing where a line starts with a dot.
+    pub fn body(self, body: Bytes) -> Result<Article> {
+        let from = need("From", self.from)?;
+        let subject = need("Subject", self.subject)?;
+        let id = need("Message-ID", self.message_id)?;
+        let id = if id.starts_with('<') {
+            id
+        } else {
+            format!("<{id}>")
+        };
+        check_message_id(&id)?;
+        if self.newsgroups.is_empty() {
+            return Err(Error::Article("no newsgroup given".into()));
+        }
+        for g in &self.newsgroups {
+            if g.is_empty() || g.bytes().any(|b| b <= b' ' || b == b',' || b >= 0x7f) {
+                return Err(Error::Article(format!("bad newsgroup name {g:?}")));
+            }
+        }
+        let groups = self.newsgroups.join(",");
+        let mut head = BytesMut::new();
+        for (name, value) in [
+            ("From", from.as_str()),
+            ("Newsgroups", groups.as_str()),
+            ("Subject", subject.as_str()),
+            ("Message-ID", id.as_str()),
+        ]
+        .into_iter()
+        .chain(self.date.as_deref().map(|d| ("Date", d)))
+        {
+            if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                return Err(Error::Article(format!(
+                    "the {name} header holds a line break"
+                )));
+            }
+            head.extend_from_slice(name.as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(value.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"\r\n");
+        Ok(Article {
+            message_id: id,
+            head: head.freeze(),
+            body: to_wire_body(body),
+        })
+    }
+}
+
+fn need(name: &str, v: Option<String>) -> Result<String> {
+    v.filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::Article(format!("the {name} header is missing")))
+}
+
+/// RFC 5536 rules that matter on the wire: `<left@right>`, printable ASCII,
+/// no spaces or further angle brackets, at most 250 bytes.
+pub(crate) fn check_message_id(id: &str) -> Result<()> {
+    let inner = id
+        .strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .ok_or_else(|| Error::Article(format!("Message-ID {id:?} is not <left@right>")))?;
+    let ok = id.len() <= 250
+        && inner.contains('@')
+        && inner
+            .bytes()
+            .all(|b| (b'!'..=b'~').contains(&b) && b != b'<' && b != b'>');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Article(format!(
+            "Message-ID {id:?} is not <left@right> in printable ASCII"
+        )))
+    }
+}
+
+/// `Tue, 24 Nov 2026 07:04:46 +0000`, without a date library.
+fn rfc5322_date(when: SystemTime) -> String {
+    let secs = when
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        DAYS[(days.rem_euclid(7)) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_dates() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_590_286);
+        assert_eq!(rfc5322_date(t), "Wed, 25 Nov 2026 07:04:46 +0000");
+        assert_eq!(rfc5322_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 +0000");
+    }
+
+    #[test]
+    fn builds_only_named_headers() {
+        let a = ArticleBuilder::new()
+            .from("x <x@y.z>")
+            .newsgroup("alt.binaries.test")
+            .subject("s")
+            .message_id("abc@d")
+            .body(Bytes::from_static(b"hi\r\n"))
+            .unwrap();
+        assert_eq!(
+            &a.head()[..],
+            b"From: x <x@y.z>\r\nNewsgroups: alt.binaries.test\r\nSubject: s\r\nMessage-ID: <abc@d>\r\n\r\n"
+        );
+        assert!(
+            ArticleBuilder::new()
+                .from("a")
+                .newsgroup("g")
+                .subject("s")
+                .message_id("no at")
+                .body(Bytes::new())
+                .is_err()
+        );
+        assert!(
+            ArticleBuilder::new()
+                .from("a\r\nX: y")
+                .newsgroup("g")
+                .subject("s")
+                .message_id("a@b")
+                .body(Bytes::new())
+                .is_err()
+        );
+    }
+}
