@@ -1,0 +1,373 @@
+//! x86 encode kernels. Each handles whole 16- or 32-byte blocks while the
+//! output has room for a full store and returns `(consumed, written)`; the
+//! caller finishes the tail with the scalar kernel.
+//!
+//! The shape (after node-yencode): add 42 to a block, compare for the four
+//! always-escaped values, and if none is present and the line does not end
+//! inside the block, store it as is. Otherwise expand each escaped byte into
+//! `=` plus the byte + 64 (`vpexpandb` on AVX-512 VBMI2, `pshufb` tables of
+//! 8-byte groups elsewhere). When the line ends inside the block, the break
+//! is placed after the first byte whose output reaches the line length, the
+//! rest of the block is dropped, and the next block starts at the new line:
+//! that keeps the line-start and line-end rules (TAB, SPACE, `.`) to one
+//! byte each per line.
+
+#![allow(clippy::cast_possible_truncation)]
+
+use core::arch::x86_64::*;
+
+/// Room a block may touch past the output position: a 64-byte store, or a
+/// break at offset up to 63 plus an escape and CRLF.
+const ROOM: usize = 68;
+
+/// `vpermb` table for the always-escaped values 0, 10, 13, 61 (after +42):
+/// entry `j` is the special value whose low 5 bits are `j`, else a value
+/// whose low 5 bits differ from `j`, so `table[v & 31] == v` exactly for the
+/// specials.
+const SPECIAL32: [u8; 32] = {
+    let mut t = [0u8; 32];
+    let mut j = 0;
+    while j < 32 {
+        t[j] = (j as u8) ^ 1;
+        j += 1;
+    }
+    t[0] = 0;
+    t[10] = 10;
+    t[13] = 13;
+    t[29] = 61;
+    t
+};
+
+/// Per 8-bit escape mask: `pshufb` indices spreading 8 bytes into 8 to 16,
+/// with 0x80 (zero) at the slots that get `=`, and the `=` bytes to OR in.
+const EXPAND: [[u8; 16]; 256] = {
+    let mut t = [[0x80u8; 16]; 256];
+    let mut e = 0;
+    while e < 256 {
+        let mut k = 0;
+        let mut j = 0;
+        while j < 8 {
+            if e & (1 << j) != 0 {
+                k += 1;
+            }
+            t[e][k] = j as u8;
+            k += 1;
+            j += 1;
+        }
+        e += 1;
+    }
+    t
+};
+const EQUALS: [[u8; 16]; 256] = {
+    let mut t = [[0u8; 16]; 256];
+    let mut e = 0;
+    while e < 256 {
+        let mut k = 0;
+        let mut j = 0;
+        while j < 8 {
+            if e & (1 << j) != 0 {
+                t[e][k] = b'=';
+                k += 1;
+            }
+            k += 1;
+            j += 1;
+        }
+        e += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn starts_line_escape(b: u8) -> bool {
+    let v = b.wrapping_add(42);
+    v == b'.' || v == b'\t' || v == b' '
+}
+
+/// Where a line ending `r` columns into a block breaks, given the block's
+/// escape mask: the index of the byte that ends the line and the offset of
+/// its data byte.
+#[inline(always)]
+fn line_break(m: u32, r: usize) -> (usize, usize) {
+    let mut pos = 0;
+    let mut i = 0;
+    loop {
+        let w = 1 + ((m >> i) & 1) as usize;
+        if pos + w >= r {
+            return (i, pos + w - 1);
+        }
+        pos += w;
+        i += 1;
+    }
+}
+
+/// Closes the line inside a block already stored at `out[op..]`: escapes a
+/// TAB or SPACE that ends it, writes CRLF, and returns the output length and
+/// the number of input bytes used.
+#[inline(always)]
+fn close_line(out: &mut [u8], op: usize, block: &[u8], m: u32, r: usize) -> (usize, usize) {
+    let (i, d) = line_break(m, r);
+    let mut end = d + 1;
+    if (m >> i) & 1 == 0 {
+        let v = block[i].wrapping_add(42);
+        if v == b'\t' || v == b' ' {
+            out[op + d] = b'=';
+            out[op + d + 1] = v.wrapping_add(64);
+            end = d + 2;
+        }
+    }
+    out[op + end] = b'\r';
+    out[op + end + 1] = b'\n';
+    (end + 2, i + 1)
+}
+
+/// AVX-512 VBMI2: 32 input bytes a step, expanded with `vpexpandb`.
+///
+/// # Safety
+/// The CPU must support AVX-512 F/BW/VL/VBMI/VBMI2 and BMI2.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi1,bmi2,popcnt")]
+pub(crate) unsafe fn encode_avx512(
+    line: usize,
+    col: &mut usize,
+    input: &[u8],
+    out: &mut [u8],
+) -> (usize, usize) {
+    let (n, cap) = (input.len(), out.len());
+    let (mut ip, mut op, mut c) = (0, 0, *col);
+    // SAFETY: loads read 32 bytes at `ip` with `ip + 32 <= n`; stores write
+    // at most 64 bytes at `op` with `op + ROOM <= cap`.
+    unsafe {
+        let table = _mm256_loadu_si256(SPECIAL32.as_ptr().cast());
+        let k42 = _mm256_set1_epi8(42);
+        let k64 = _mm256_set1_epi8(64);
+        let eq = _mm512_set1_epi8(b'=' as i8);
+        while ip + 32 <= n && op + ROOM <= cap {
+            let v = _mm256_add_epi8(_mm256_loadu_si256(input.as_ptr().add(ip).cast()), k42);
+            let mut m = _mm256_cmpeq_epi8_mask(_mm256_permutexvar_epi8(v, table), v);
+            if c == 0 && starts_line_escape(input[ip]) {
+                m |= 1;
+            }
+            if m == 0 && c + 32 < line {
+                _mm256_storeu_si256(out.as_mut_ptr().add(op).cast(), v);
+                ip += 32;
+                op += 32;
+                c += 32;
+                continue;
+            }
+            let vesc = _mm256_mask_add_epi8(v, m, v, k64);
+            let slots = _pdep_u64(u64::from(m), 0x5555_5555_5555_5555) | 0xaaaa_aaaa_aaaa_aaaa;
+            let data = _pext_u64(0xaaaa_aaaa_aaaa_aaaa, slots);
+            let o = _mm512_mask_expand_epi8(eq, data, _mm512_castsi256_si512(vesc));
+            _mm512_storeu_si512(out.as_mut_ptr().add(op).cast(), o);
+            let len = 32 + m.count_ones() as usize;
+            if c + len < line {
+                ip += 32;
+                op += len;
+                c += len;
+                continue;
+            }
+            let (w, used) = close_line(out, op, &input[ip..ip + 32], m, line - c);
+            op += w;
+            ip += used;
+            c = 0;
+        }
+    }
+    *col = c;
+    (ip, op)
+}
+
+/// Expands one 16-byte lane (two 8-byte groups with escape masks in `m`)
+/// to `out[op..]`, returning the bytes written.
+///
+/// # Safety
+/// SSSE3; `out` must have 32 bytes of room at `op`.
+#[target_feature(enable = "ssse3,popcnt")]
+#[inline]
+unsafe fn expand_lane(lane: __m128i, m: u32, out: *mut u8) -> usize {
+    // SAFETY: table indices are masked to 0..256; the caller guarantees room.
+    unsafe {
+        let e0 = (m & 0xff) as usize;
+        let e1 = ((m >> 8) & 0xff) as usize;
+        let r0 = _mm_or_si128(
+            _mm_shuffle_epi8(lane, _mm_loadu_si128(EXPAND[e0].as_ptr().cast())),
+            _mm_loadu_si128(EQUALS[e0].as_ptr().cast()),
+        );
+        _mm_storeu_si128(out.cast(), r0);
+        let l0 = 8 + e0.count_ones() as usize;
+        let hi = _mm_srli_si128(lane, 8);
+        let r1 = _mm_or_si128(
+            _mm_shuffle_epi8(hi, _mm_loadu_si128(EXPAND[e1].as_ptr().cast())),
+            _mm_loadu_si128(EQUALS[e1].as_ptr().cast()),
+        );
+        _mm_storeu_si128(out.add(l0).cast(), r1);
+        l0 + 8 + e1.count_ones() as usize
+    }
+}
+
+/// AVX2: 32 input bytes a step, expanded with `pshufb` tables.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[target_feature(enable = "avx2,popcnt")]
+pub(crate) unsafe fn encode_avx2(
+    line: usize,
+    col: &mut usize,
+    input: &[u8],
+    out: &mut [u8],
+) -> (usize, usize) {
+    let (n, cap) = (input.len(), out.len());
+    let (mut ip, mut op, mut c) = (0, 0, *col);
+    // SAFETY: as in encode_avx512.
+    unsafe {
+        let k42 = _mm256_set1_epi8(42);
+        let k64 = _mm256_set1_epi8(64);
+        let first = _mm256_setr_epi8(
+            -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        );
+        while ip + 32 <= n && op + ROOM <= cap {
+            let v = _mm256_add_epi8(_mm256_loadu_si256(input.as_ptr().add(ip).cast()), k42);
+            let mut esc = _mm256_or_si256(
+                _mm256_or_si256(
+                    _mm256_cmpeq_epi8(v, _mm256_setzero_si256()),
+                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(10)),
+                ),
+                _mm256_or_si256(
+                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(13)),
+                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(61)),
+                ),
+            );
+            if c == 0 && starts_line_escape(input[ip]) {
+                esc = _mm256_or_si256(esc, first);
+            }
+            let m = _mm256_movemask_epi8(esc) as u32;
+            if m == 0 && c + 32 < line {
+                _mm256_storeu_si256(out.as_mut_ptr().add(op).cast(), v);
+                ip += 32;
+                op += 32;
+                c += 32;
+                continue;
+            }
+            let vesc = _mm256_add_epi8(v, _mm256_and_si256(esc, k64));
+            let dst = out.as_mut_ptr().add(op);
+            let l0 = expand_lane(_mm256_castsi256_si128(vesc), m & 0xffff, dst);
+            let len = l0 + expand_lane(_mm256_extracti128_si256(vesc, 1), m >> 16, dst.add(l0));
+            if c + len < line {
+                ip += 32;
+                op += len;
+                c += len;
+                continue;
+            }
+            let (w, used) = close_line(out, op, &input[ip..ip + 32], m, line - c);
+            op += w;
+            ip += used;
+            c = 0;
+        }
+    }
+    *col = c;
+    (ip, op)
+}
+
+/// SSSE3: 16 input bytes a step, expanded with `pshufb` tables.
+///
+/// # Safety
+/// The CPU must support SSSE3.
+#[target_feature(enable = "ssse3,popcnt")]
+pub(crate) unsafe fn encode_ssse3(
+    line: usize,
+    col: &mut usize,
+    input: &[u8],
+    out: &mut [u8],
+) -> (usize, usize) {
+    let (n, cap) = (input.len(), out.len());
+    let (mut ip, mut op, mut c) = (0, 0, *col);
+    // SAFETY: loads read 16 bytes at `ip` with `ip + 16 <= n`; stores stay
+    // within ROOM of `op`.
+    unsafe {
+        let k42 = _mm_set1_epi8(42);
+        let k64 = _mm_set1_epi8(64);
+        let first = _mm_setr_epi8(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        while ip + 16 <= n && op + ROOM <= cap {
+            let v = _mm_add_epi8(_mm_loadu_si128(input.as_ptr().add(ip).cast()), k42);
+            let mut esc = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_setzero_si128()),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(10)),
+                ),
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(13)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(61)),
+                ),
+            );
+            if c == 0 && starts_line_escape(input[ip]) {
+                esc = _mm_or_si128(esc, first);
+            }
+            let m = _mm_movemask_epi8(esc) as u32;
+            if m == 0 && c + 16 < line {
+                _mm_storeu_si128(out.as_mut_ptr().add(op).cast(), v);
+                ip += 16;
+                op += 16;
+                c += 16;
+                continue;
+            }
+            let vesc = _mm_add_epi8(v, _mm_and_si128(esc, k64));
+            let len = expand_lane(vesc, m, out.as_mut_ptr().add(op));
+            if c + len < line {
+                ip += 16;
+                op += len;
+                c += len;
+                continue;
+            }
+            let (w, used) = close_line(out, op, &input[ip..ip + 16], m, line - c);
+            op += w;
+            ip += used;
+            c = 0;
+        }
+    }
+    *col = c;
+    (ip, op)
+}
+
+/// SSE2: stores clean 16-byte blocks whole and hands any block that needs
+/// an escape or a line break to the scalar kernel.
+///
+/// # Safety
+/// The CPU must support SSE2 (every x86-64 does).
+#[target_feature(enable = "sse2")]
+pub(crate) unsafe fn encode_sse2(
+    line: usize,
+    col: &mut usize,
+    input: &[u8],
+    out: &mut [u8],
+) -> (usize, usize) {
+    let (n, cap) = (input.len(), out.len());
+    let (mut ip, mut op, mut c) = (0, 0, *col);
+    // SAFETY: loads read 16 bytes at `ip` with `ip + 16 <= n`; the store
+    // writes 16 bytes at `op` with `op + ROOM <= cap`.
+    unsafe {
+        let k42 = _mm_set1_epi8(42);
+        while ip + 16 <= n && op + ROOM <= cap {
+            let v = _mm_add_epi8(_mm_loadu_si128(input.as_ptr().add(ip).cast()), k42);
+            let esc = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_setzero_si128()),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(10)),
+                ),
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(13)),
+                    _mm_cmpeq_epi8(v, _mm_set1_epi8(61)),
+                ),
+            );
+            if _mm_movemask_epi8(esc) == 0 && c > 0 && c + 16 < line {
+                _mm_storeu_si128(out.as_mut_ptr().add(op).cast(), v);
+                ip += 16;
+                op += 16;
+                c += 16;
+                continue;
+            }
+            op += super::scalar::encode(line, &mut c, &input[ip..ip + 16], &mut out[op..], false);
+            ip += 16;
+        }
+    }
+    *col = c;
+    (ip, op)
+}
