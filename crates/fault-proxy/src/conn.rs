@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -18,6 +19,7 @@ enum Fault {
     None,
     Drop(u64),
     Stall(u64),
+    LoseReply,
 }
 
 enum State {
@@ -77,6 +79,9 @@ pub(crate) async fn run(
     let (mut sr, mut sw) = server.into_split();
     let cw = Arc::new(Mutex::new(cw));
     let down_w = cw.clone();
+    // Set when the server's replies must no longer reach the client.
+    let mute = Arc::new(AtomicBool::new(false));
+    let down_mute = mute.clone();
     let delay = cfg.delay;
     let down = async move {
         let mut buf = vec![0u8; 64 * 1024];
@@ -89,6 +94,9 @@ pub(crate) async fn run(
             }
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
+            }
+            if down_mute.load(Ordering::SeqCst) {
+                continue;
             }
             if down_w.lock().await.write_all(&buf[..n]).await.is_err() {
                 return;
@@ -116,7 +124,11 @@ pub(crate) async fn run(
             }
             let mut rest = &buf[..n];
             while !rest.is_empty() {
-                match step(&mut state, rest, &mut rng, &cfg, &stats, &mut sw, &cw).await {
+                match step(
+                    &mut state, rest, &mut rng, &cfg, &stats, &mut sw, &cw, &mute,
+                )
+                .await
+                {
                     Some(used) => rest = &rest[used..],
                     None => return,
                 }
@@ -136,6 +148,7 @@ pub(crate) async fn run(
 
 /// Handles a prefix of `data`; returns how much it used, or `None` to close
 /// the connection.
+#[allow(clippy::too_many_arguments)]
 async fn step(
     state: &mut State,
     data: &[u8],
@@ -144,6 +157,7 @@ async fn step(
     stats: &Counters,
     sw: &mut OwnedWriteHalf,
     cw: &Mutex<OwnedWriteHalf>,
+    mute: &AtomicBool,
 ) -> Option<usize> {
     match state {
         State::Command(line) => {
@@ -192,6 +206,12 @@ async fn step(
                 Fault::Drop(rng.upto(hint))
             } else if r < edge + cfg.drop_mid_article + cfg.stall_mid_article {
                 Fault::Stall(rng.upto(hint))
+            } else if r < edge
+                + cfg.drop_mid_article
+                + cfg.stall_mid_article
+                + cfg.drop_after_article
+            {
+                Fault::LoseReply
             } else {
                 Fault::None
             };
@@ -221,7 +241,7 @@ async fn step(
             let len = end.unwrap_or(data.len());
             let strike = match fault {
                 Fault::Drop(at) | Fault::Stall(at) => Some(*at),
-                Fault::None => None,
+                Fault::None | Fault::LoseReply => None,
             };
             if let Some(at) = strike {
                 // Strike before the article completes, at the latest just
@@ -246,6 +266,14 @@ async fn step(
             }
             sw.write_all(&data[..len]).await.ok()?;
             *seen += len as u64;
+            if end.is_some() && matches!(fault, Fault::LoseReply) {
+                // Hold the socket until the server has taken the article,
+                // then cut it before the reply can pass.
+                mute.store(true, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                bump(&stats.replies_lost);
+                return None;
+            }
             if end.is_some() {
                 *state = State::Command(Vec::new());
             } else {

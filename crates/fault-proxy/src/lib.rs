@@ -52,6 +52,9 @@ pub struct FaultConfig {
     pub seed: u64,
     /// Per POST: close both sides partway through the article's data.
     pub drop_mid_article: f64,
+    /// Per POST: forward the whole article, then close before the server's
+    /// reply reaches the client (the server has it; the client cannot know).
+    pub drop_after_article: f64,
     /// Per POST: stop forwarding partway through the article's data.
     pub stall_mid_article: f64,
     /// Per POST: read the article and answer `441 posting failed`.
@@ -73,6 +76,7 @@ impl Default for FaultConfig {
         FaultConfig {
             seed: 1,
             drop_mid_article: 0.0,
+            drop_after_article: 0.0,
             stall_mid_article: 0.0,
             reject_441: 0.0,
             reject_503: 0.0,
@@ -90,6 +94,7 @@ pub struct FaultStats {
     pub connections: u64,
     pub posts: u64,
     pub dropped: u64,
+    pub replies_lost: u64,
     pub stalled: u64,
     pub rejected_441: u64,
     pub rejected_503: u64,
@@ -101,6 +106,7 @@ pub(crate) struct Counters {
     pub connections: AtomicU64,
     pub posts: AtomicU64,
     pub dropped: AtomicU64,
+    pub replies_lost: AtomicU64,
     pub stalled: AtomicU64,
     pub rejected_441: AtomicU64,
     pub rejected_503: AtomicU64,
@@ -157,6 +163,7 @@ impl FaultProxy {
             connections: get(&c.connections),
             posts: get(&c.posts),
             dropped: get(&c.dropped),
+            replies_lost: get(&c.replies_lost),
             stalled: get(&c.stalled),
             rejected_441: get(&c.rejected_441),
             rejected_503: get(&c.rejected_503),

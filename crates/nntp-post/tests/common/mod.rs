@@ -1,0 +1,82 @@
+//! Helpers shared by the integration tests: deterministic article bodies,
+//! unique Message-IDs, and a posting run that returns its report.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ap_nntp_post::{
+    Article, ArticleBuilder, PostConfig, PostReport, Poster, ServerConfig, Timeouts,
+};
+use bytes::Bytes;
+
+/// A run tag that keeps Message-IDs unique across runs against INN2.
+pub fn run_tag() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{nanos:x}.{}", std::process::id())
+}
+
+pub fn message_id(tag: &str, i: usize) -> String {
+    format!("<{tag}.{i}@ap-test.invalid>")
+}
+
+/// `len` bytes of body in 128-byte CRLF lines, derived from `seed`; every
+/// 97th line starts with a dot, to exercise dot-stuffing.
+pub fn body(seed: u64, len: usize) -> Bytes {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + len / 64);
+    let mut line = 0usize;
+    while out.len() < len {
+        let n = 128.min(len - out.len());
+        for j in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let c = b'!' + (x % 94) as u8;
+            out.push(if j == 0 && line % 97 == 3 { b'.' } else { c });
+        }
+        out.extend_from_slice(b"\r\n");
+        line += 1;
+    }
+    Bytes::from(out)
+}
+
+pub fn article(tag: &str, i: usize, body: Bytes) -> Article {
+    ArticleBuilder::new()
+        .from("Poster <poster@ap-test.invalid>")
+        .newsgroup("alt.binaries.test")
+        .subject(format!("test {i}"))
+        .message_id(message_id(tag, i))
+        .date(SystemTime::now())
+        .body(body)
+        .unwrap()
+}
+
+pub fn plain(addr: SocketAddr, connections: usize) -> ServerConfig {
+    let mut s = ServerConfig::new(addr.ip().to_string(), addr.port()).connections(connections);
+    s.timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        io: Duration::from_secs(3),
+    };
+    s
+}
+
+/// Posts `count` articles of `size` bytes and returns the report.
+pub async fn post_all(config: PostConfig, tag: &str, count: usize, size: usize) -> PostReport {
+    let (queue, job) = Poster::start(config, None).unwrap();
+    let tag2 = tag.to_string();
+    let producer = tokio::spawn(async move {
+        for i in 0..count {
+            queue
+                .send(article(&tag2, i, body(i as u64, size)))
+                .await
+                .unwrap();
+        }
+    });
+    producer.await.unwrap();
+    job.finish().await.unwrap()
+}
