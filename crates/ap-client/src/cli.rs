@@ -5,7 +5,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// Fetch an ap set back from its secret string.
 #[derive(Debug, Parser)]
-#[command(name = "ap-client", version, about, long_about = "ap-client opens a secret string with an age identity, rebuilds the set's exact NZB, and downloads, repairs, decrypts and extracts it, or hands the NZB to NZBGet or SABnzbd. Secrets are read from files, standard input or the environment, never from arguments.")]
+#[command(
+    name = "ap-client",
+    version,
+    about,
+    long_about = "ap-client opens a secret string with an age identity, rebuilds the set's exact NZB, and downloads, repairs, decrypts and extracts it, or hands the NZB to NZBGet or SABnzbd. Secrets are read from files, standard input or the environment, never from arguments."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -15,6 +20,12 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+    /// Open a secret string and write the set's NZB, exactly as posted.
+    Nzb(NzbArgs),
+    /// Inspect a secret string.
+    Secret(SecretArgs),
+    /// Create an age identity for receiving sets and print its recipient.
+    Keygen(KeygenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -27,4 +38,50 @@ pub struct CompletionsArgs {
 /// The full parser, for rendering man pages and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// Where a secret string comes from: `-` for standard input, a file, or the
+/// string itself. An argument is visible to every user of the machine in
+/// `ps` and lands in shell history, so prefer `-` or a file.
+#[derive(Debug, Clone, Args)]
+pub struct SecretSource {
+    /// The secret string: `-` reads standard input, a path reads that file;
+    /// the string itself works too but shows up in `ps` and shell history.
+    #[arg(value_name = "SECRET|-")]
+    pub secret: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NzbArgs {
+    #[command(flatten)]
+    pub source: SecretSource,
+    /// An age identity file or unencrypted SSH private key; repeatable.
+    /// `$XDG_CONFIG_HOME/ap/identity.txt` is tried when present, and the
+    /// key packaged with ap always.
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<std::path::PathBuf>,
+    /// Write the NZB here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    #[command(subcommand)]
+    pub command: SecretCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Write the plain age file inside a secret string to standard output
+    /// (for `age -d` and audits); needs no key.
+    ToAge(SecretSource),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the identity (mode 0600); never overwrites.
+    /// Default: `$XDG_CONFIG_HOME/ap/identity.txt`.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }

@@ -6,11 +6,15 @@ use ap_client::cli::{Cli, Command};
 use clap::Parser;
 
 mod cmd;
+mod packaged;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(&args),
+        Command::Nzb(args) => cmd::nzb::run(&args),
+        Command::Secret(args) => cmd::secret::run(&args),
+        Command::Keygen(args) => cmd::keygen::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

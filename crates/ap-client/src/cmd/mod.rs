@@ -1,3 +1,6 @@
 //! One module per subcommand.
 
 pub mod completions;
+pub mod keygen;
+pub mod nzb;
+pub mod secret;
