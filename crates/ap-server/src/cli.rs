@@ -15,6 +15,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+    /// Run the embedded news server (NNTP), storing articles crash-safely under a directory.
+    Spool(SpoolArgs),
 }
 
 #[derive(Debug, Args)]
@@ -22,6 +24,27 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `ap-server spool`.
+#[derive(Debug, Args)]
+pub struct SpoolArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8119")]
+    pub listen: std::net::SocketAddr,
+    /// Directory holding the articles (created if missing).
+    #[arg(long)]
+    pub dir: std::path::PathBuf,
+    /// Require AUTHINFO with this user name; the password comes from
+    /// --password-file or the AP_SPOOL_PASSWORD environment variable.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// File whose first line is the password required with --user.
+    #[arg(long, requires = "user")]
+    pub password_file: Option<std::path::PathBuf>,
+    /// Largest article accepted, in bytes; bigger ones get 441.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub max_article_size: usize,
 }
 
 /// The full parser, for rendering man pages and completions.
