@@ -142,7 +142,7 @@ impl PartInfo {
     /// included: size buffers for [`encode_part_into`] with it.
     pub fn max_encoded_len(&self) -> usize {
         let len = usize::try_from(self.len).unwrap_or(usize::MAX / 4);
-        self.head().len() + max_encoded_len(len, self.line) + 2 + MAX_TRAILER_LEN
+        self.head().len() + max_encoded_len(len, self.line) + MAX_TRAILER_LEN + 6
     }
 
     fn validate(&self) -> Result<(), EncodeError> {

@@ -120,7 +120,50 @@ fn close_line(out: &mut [u8], op: usize, block: &[u8], m: u32, r: usize) -> (usi
     (end + 2, i + 1)
 }
 
-/// AVX-512 VBMI2: 32 input bytes a step, expanded with `vpexpandb`.
+/// Data-slot mask for 32 input bytes with escape mask `m`: output bit `k`
+/// is set when output byte `k` is a data byte (not an inserted `=`).
+///
+/// # Safety
+/// BMI2.
+#[target_feature(enable = "bmi2")]
+#[inline]
+fn data_slots(m: u32) -> u64 {
+    let slots = _pdep_u64(u64::from(m), 0x5555_5555_5555_5555) | 0xaaaa_aaaa_aaaa_aaaa;
+    _pext_u64(0xaaaa_aaaa_aaaa_aaaa, slots)
+}
+
+/// Closes a line that ends `r` columns into a stored half-block (escape
+/// mask `m`, data slots `data`), branch-free but for the rare TAB/SPACE
+/// in the last column. Returns `(output bytes incl. CRLF, input bytes used)`.
+#[target_feature(enable = "bmi1,bmi2,popcnt")]
+#[inline]
+fn close_line_slots(
+    out: &mut [u8],
+    op: usize,
+    half: &[u8],
+    m: u32,
+    data: u64,
+    r: usize,
+) -> (usize, usize) {
+    let r1 = r - 1;
+    let i = (data & ((1u64 << r1) - 1)).count_ones() as usize;
+    let d = r1 + (data >> r1).trailing_zeros() as usize;
+    let mut end = d + 1;
+    if (m >> i) & 1 == 0 {
+        let v = half[i].wrapping_add(42);
+        if v == b'\t' || v == b' ' {
+            out[op + d] = b'=';
+            out[op + d + 1] = v.wrapping_add(64);
+            end = d + 2;
+        }
+    }
+    out[op + end] = b'\r';
+    out[op + end + 1] = b'\n';
+    (end + 2, i + 1)
+}
+
+/// AVX-512 VBMI2: 64 input bytes a step as two halves of 32, each expanded
+/// with `vpexpandb` into one 64-byte store.
 ///
 /// # Safety
 /// The CPU must support AVX-512 F/BW/VL/VBMI/VBMI2 and BMI2.
@@ -133,39 +176,59 @@ pub(crate) unsafe fn encode_avx512(
 ) -> (usize, usize) {
     let (n, cap) = (input.len(), out.len());
     let (mut ip, mut op, mut c) = (0, 0, *col);
-    // SAFETY: loads read 32 bytes at `ip` with `ip + 32 <= n`; stores write
-    // at most 64 bytes at `op` with `op + ROOM <= cap`.
+    // SAFETY: loads read 64 bytes at `ip` with `ip + 64 <= n`; stores write
+    // 64 bytes at `op` and at `op + lenA <= op + 64`, and a line close
+    // touches at most `op + 64 + 67`, all within `op + 2 * ROOM <= cap`.
     unsafe {
         let table = _mm256_loadu_si256(SPECIAL32.as_ptr().cast());
         let k42 = _mm256_set1_epi8(42);
         let k64 = _mm256_set1_epi8(64);
         let eq = _mm512_set1_epi8(b'=' as i8);
-        while ip + 32 <= n && op + ROOM <= cap {
-            let v = _mm256_add_epi8(_mm256_loadu_si256(input.as_ptr().add(ip).cast()), k42);
-            let mut m = _mm256_cmpeq_epi8_mask(_mm256_permutexvar_epi8(v, table), v);
+        while ip + 64 <= n && op + 2 * ROOM <= cap {
+            let src = input.as_ptr().add(ip);
+            let va = _mm256_add_epi8(_mm256_loadu_si256(src.cast()), k42);
+            let vb = _mm256_add_epi8(_mm256_loadu_si256(src.add(32).cast()), k42);
+            let mut ma = _mm256_cmpeq_epi8_mask(_mm256_permutexvar_epi8(va, table), va);
+            let mb = _mm256_cmpeq_epi8_mask(_mm256_permutexvar_epi8(vb, table), vb);
             if c == 0 && starts_line_escape(input[ip]) {
-                m |= 1;
+                ma |= 1;
             }
-            if m == 0 && c + 32 < line {
-                _mm256_storeu_si256(out.as_mut_ptr().add(op).cast(), v);
-                ip += 32;
-                op += 32;
-                c += 32;
+            let da = data_slots(ma);
+            let db = data_slots(mb);
+            let oa = _mm512_mask_expand_epi8(
+                eq,
+                da,
+                _mm512_castsi256_si512(_mm256_mask_add_epi8(va, ma, va, k64)),
+            );
+            let ob = _mm512_mask_expand_epi8(
+                eq,
+                db,
+                _mm512_castsi256_si512(_mm256_mask_add_epi8(vb, mb, vb, k64)),
+            );
+            let len_a = 32 + ma.count_ones() as usize;
+            let len_b = 32 + mb.count_ones() as usize;
+            let dst = out.as_mut_ptr().add(op);
+            _mm512_storeu_si512(dst.cast(), oa);
+            _mm512_storeu_si512(dst.add(len_a).cast(), ob);
+            if c + len_a + len_b < line {
+                ip += 64;
+                op += len_a + len_b;
+                c += len_a + len_b;
                 continue;
             }
-            let vesc = _mm256_mask_add_epi8(v, m, v, k64);
-            let slots = _pdep_u64(u64::from(m), 0x5555_5555_5555_5555) | 0xaaaa_aaaa_aaaa_aaaa;
-            let data = _pext_u64(0xaaaa_aaaa_aaaa_aaaa, slots);
-            let o = _mm512_mask_expand_epi8(eq, data, _mm512_castsi256_si512(vesc));
-            _mm512_storeu_si512(out.as_mut_ptr().add(op).cast(), o);
-            let len = 32 + m.count_ones() as usize;
-            if c + len < line {
-                ip += 32;
-                op += len;
-                c += len;
-                continue;
-            }
-            let (w, used) = close_line(out, op, &input[ip..ip + 32], m, line - c);
+            let (w, used) = if c + len_a >= line {
+                close_line_slots(out, op, &input[ip..ip + 32], ma, da, line - c)
+            } else {
+                let (w, used) = close_line_slots(
+                    out,
+                    op + len_a,
+                    &input[ip + 32..ip + 64],
+                    mb,
+                    db,
+                    line - c - len_a,
+                );
+                (w + len_a, used + 32)
+            };
             op += w;
             ip += used;
             c = 0;
@@ -257,7 +320,8 @@ pub(crate) unsafe fn encode_avx2(
                 c += len;
                 continue;
             }
-            let (w, used) = close_line(out, op, &input[ip..ip + 32], m, line - c);
+            let (w, used) =
+                close_line_slots(out, op, &input[ip..ip + 32], m, data_slots(m), line - c);
             op += w;
             ip += used;
             c = 0;
