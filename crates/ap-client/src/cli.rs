@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+    /// Extract an archive from its volumes (FIRST is NAME.7z.001).
+    Extract(ExtractArgs),
     /// Open a secret string and write the set's NZB, exactly as posted.
     Nzb(NzbArgs),
     /// Inspect a secret string.
@@ -33,6 +35,21 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The first volume, NAME.7z.001; the others are found beside it.
+    pub first: std::path::PathBuf,
+    /// Directory to extract into (created if missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// File holding the password (first line).
+    #[arg(long)]
+    pub password_file: std::path::PathBuf,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// The full parser, for rendering man pages and completions.

@@ -15,6 +15,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+    /// Pack a directory into encrypted 7z volumes (LZMA2 or copy, AES-256 data and names).
+    Archive(ArchiveArgs),
     /// Run the embedded news server (NNTP), storing articles crash-safely under a directory.
     Spool(SpoolArgs),
 }
@@ -24,6 +26,34 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The directory to pack (its contents are stored with relative paths).
+    pub dir: std::path::PathBuf,
+    /// Where the volumes NAME.7z.001, NAME.7z.002, ... are written (created if missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Archive name; defaults to the directory's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Bytes per volume, e.g. 50M or 20G (binary units).
+    #[arg(long, default_value = "20G")]
+    pub volume_size: String,
+    /// auto stores data that will not compress and LZMA2-compresses the rest.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
+    pub method: String,
+    /// LZMA2 level, 0 (fastest) to 9 (smallest).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub level: u32,
+    /// Compression threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+    /// File holding the password (first line). Without it a random password
+    /// is generated and written to OUTDIR/password with mode 0600.
+    #[arg(long)]
+    pub password_file: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `ap-server spool`.

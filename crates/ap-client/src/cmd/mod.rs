@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod completions;
+pub mod extract;
 pub mod keygen;
 pub mod nzb;
 pub mod secret;
