@@ -1,0 +1,243 @@
+//! Our parts against the decoders and encoders people actually run:
+//! SABnzbd's `sabctools`, node `yencode` (the core of Nyuu and ParPar's
+//! tooling) and Nyuu's own article builder.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ap_tests::{node_script, python_module, run_ok};
+use ap_yenc::{Decoder, FileCrc, PartInfo, crc32, decode_part, encode_part};
+use std::path::Path;
+use std::process::Command;
+
+/// Deterministic test file: random bytes, then runs of the bytes that need
+/// escaping (always, at line edges, at line starts).
+fn test_file(len: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let nasty = [214u8, 224, 227, 19, 223, 246, 4];
+    for (i, chunk) in data.chunks_mut(997).enumerate().skip(1).step_by(3) {
+        let b = nasty[i % nasty.len()];
+        for (j, d) in chunk.iter_mut().enumerate() {
+            *d = if j % 3 == 0 {
+                nasty[(i + j) % nasty.len()]
+            } else {
+                b
+            };
+        }
+    }
+    data
+}
+
+const PART: usize = 100_000;
+
+fn our_parts(data: &[u8]) -> Vec<(PartInfo, Vec<u8>, u32)> {
+    let total = data.len().div_ceil(PART) as u32;
+    let mut file = FileCrc::default();
+    data.chunks(PART)
+        .enumerate()
+        .map(|(i, chunk)| {
+            file.push(crc32(chunk), chunk.len() as u64);
+            let mut info = PartInfo::new(
+                "my file (1).bin",
+                data.len() as u64,
+                i as u32 + 1,
+                total,
+                (i * PART) as u64,
+                chunk.len() as u64,
+            );
+            if i as u32 + 1 == total {
+                info.file_crc = Some(file.crc);
+            }
+            let (article, summary) = encode_part(&info, chunk).unwrap();
+            (info, article, summary.pcrc32)
+        })
+        .collect()
+}
+
+#[test]
+fn sabctools_decodes_our_parts() {
+    let python = python_module("sabctools");
+    let dir = tempfile::tempdir().unwrap();
+    let data = test_file(350_000);
+    let parts = our_parts(&data);
+    for (i, (_, article, _)) in parts.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}.yenc")), article).unwrap();
+    }
+    let script = r#"
+import sabctools, sys, os, json
+d = sys.argv[1]
+for i in range(int(sys.argv[2])):
+    art = open(os.path.join(d, f"{i}.yenc"), "rb").read()
+    resp = b"222 0 <a@b> body\r\n" + art + b".\r\n"
+    dec = sabctools.Decoder(1 << 20)
+    dec.expect(i)
+    mv = memoryview(dec)
+    pos = 0
+    out = []
+    while pos < len(resp):
+        n = min(len(mv), len(resp) - pos)
+        mv[:n] = resp[pos:pos + n]
+        dec.process(n)
+        pos += n
+        out.extend(dec)
+    assert len(out) == 1, out
+    r = out[0]
+    open(os.path.join(d, f"{i}.out"), "wb").write(bytes(r.data))
+    print(json.dumps({"crc": r.crc, "crc_expected": r.crc_expected, "name": r.file_name,
+                      "begin": r.part_begin, "end": r.part_end, "size": r.file_size}))
+"#;
+    let out = run_ok(
+        Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(dir.path())
+            .arg(parts.len().to_string()),
+    );
+    let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+    assert_eq!(lines.len(), parts.len());
+    for (i, ((info, _, pcrc), line)) in parts.iter().zip(lines).enumerate() {
+        let got = std::fs::read(dir.path().join(format!("{i}.out"))).unwrap();
+        let want = &data[info.offset as usize..(info.offset + info.len) as usize];
+        assert!(got == want, "part {i}: sabctools decoded different bytes");
+        assert!(
+            line.contains(&format!("\"crc\": {pcrc}")),
+            "part {i}: {line}"
+        );
+        assert!(line.contains("\"name\": \"my file (1).bin\""), "{line}");
+        // sabctools reports the range 0-based, end exclusive.
+        assert!(
+            line.contains(&format!(
+                "\"begin\": {}, \"end\": {}",
+                info.offset,
+                info.offset + info.len
+            )),
+            "{line}"
+        );
+    }
+}
+
+fn node_lines(script: &str, dir: &Path) -> String {
+    String::from_utf8(run_ok(node_script(script).arg(dir))).unwrap()
+}
+
+#[test]
+fn node_yencode_decodes_our_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = test_file(350_000);
+    let parts = our_parts(&data);
+    for (i, (_, article, _)) in parts.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}.yenc")), article).unwrap();
+    }
+    let script = format!(
+        r#"
+const y = require('yencode'), fs = require('fs'), path = require('path');
+const d = process.argv[1];
+for (let i = 0; i < {n}; i++) {{
+  const r = y.from_post(fs.readFileSync(path.join(d, i + '.yenc')), true);
+  if (r instanceof Error) throw r;
+  fs.writeFileSync(path.join(d, i + '.out'), r.data);
+  console.log(JSON.stringify({{ crc: r.crc32.toString('hex'), begin: r.props.begin, end: r.props.end }}));
+}}"#,
+        n = parts.len()
+    );
+    let out = node_lines(&script, dir.path());
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), parts.len());
+    for (i, ((info, _, pcrc), line)) in parts.iter().zip(lines).enumerate() {
+        let got = std::fs::read(dir.path().join(format!("{i}.out"))).unwrap();
+        let want = &data[info.offset as usize..(info.offset + info.len) as usize];
+        assert!(got == want, "part {i}: yencode decoded different bytes");
+        assert!(
+            line.contains(&format!("\"crc\":\"{pcrc:08x}\"")),
+            "part {i}: {line}"
+        );
+        assert!(
+            line.contains(&format!("\"pcrc32\":\"{pcrc:08x}\"")),
+            "part {i}: {line}"
+        );
+    }
+}
+
+#[test]
+fn we_decode_node_yencode_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = test_file(350_000);
+    std::fs::write(dir.path().join("file.bin"), &data).unwrap();
+    let n = data.len().div_ceil(PART);
+    let script = format!(
+        r#"
+const y = require('yencode'), fs = require('fs'), path = require('path');
+const d = process.argv[1];
+const data = fs.readFileSync(path.join(d, 'file.bin'));
+const enc = y.multi_post('file.bin', data.length, {n}, 128);
+for (let i = 0; i < {n}; i++)
+  fs.writeFileSync(path.join(d, i + '.yenc'), enc.encode(data.subarray(i * {PART}, (i + 1) * {PART})));
+"#
+    );
+    node_lines(&script, dir.path());
+    let mut file = FileCrc::default();
+    for i in 0..n {
+        let article = std::fs::read(dir.path().join(format!("{i}.yenc"))).unwrap();
+        let decoded = decode_part(&article).unwrap();
+        let want = &data[i * PART..((i + 1) * PART).min(data.len())];
+        assert!(decoded.data == want, "part {i}");
+        assert_eq!(decoded.report.issues, vec![], "part {i}");
+        file.push(decoded.report.crc32, decoded.report.size);
+        let end = decoded.report.end.unwrap();
+        if i + 1 == n {
+            assert_eq!(end.crc32, Some(file.crc), "file crc from part crcs");
+        }
+    }
+    assert_eq!(file.crc, crc32(&data));
+}
+
+#[test]
+fn we_decode_nyuu_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = test_file(350_000);
+    std::fs::write(dir.path().join("file.bin"), &data).unwrap();
+    let n = data.len().div_ceil(PART);
+    // Nyuu's article builder (lib/article.js) makes the exact bytes Nyuu
+    // sends after POST: headers, blank line, yEnc part, "\r\n.\r\n".
+    let script = format!(
+        r#"
+const MultiEncoder = require('nyuu/lib/article.js');
+const fs = require('fs'), path = require('path');
+const d = process.argv[1];
+const data = fs.readFileSync(path.join(d, 'file.bin'));
+const enc = new MultiEncoder('file name.bin', data.length, {PART}, 128, new Date(0));
+enc.setHeaders({{ From: 'poster <p@example.invalid>', Newsgroups: 'alt.binaries.test', Subject: null }},
+  '"file name.bin" yEnc (', '/{n})');
+for (let i = 0; i < {n}; i++)
+  fs.writeFileSync(path.join(d, i + '.art'), enc.generate(data.subarray(i * {PART}, (i + 1) * {PART})).data);
+"#
+    );
+    node_lines(&script, dir.path());
+    for i in 0..n {
+        let article = std::fs::read(dir.path().join(format!("{i}.art"))).unwrap();
+        assert!(
+            article.starts_with(b"Message-ID: <"),
+            "Nyuu article with headers"
+        );
+        // Streamed in odd-sized chunks, as it comes off a socket.
+        let mut dec = Decoder::new();
+        let mut out = vec![0u8; article.len()];
+        let mut written = 0;
+        for chunk in article.chunks(4093) {
+            let p = dec.feed(chunk, &mut out[written..]).unwrap();
+            written += p.written;
+        }
+        let report = dec.finish().unwrap();
+        let want = &data[i * PART..((i + 1) * PART).min(data.len())];
+        assert!(&out[..written] == want, "part {i}");
+        assert_eq!(report.issues, vec![], "part {i}");
+        assert_eq!(report.begin.name, "file name.bin");
+        assert_eq!(report.begin.part, Some(i as u32 + 1));
+    }
+}
