@@ -45,6 +45,48 @@ pub fn body(seed: u64, len: usize) -> Bytes {
     Bytes::from(out)
 }
 
+/// `len` bytes of binary data derived from `seed`.
+pub fn data(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Part `i` (0-based) of `total` of a virtual file made of `part_len`-byte
+/// parts of [`data`], yEnc-encoded as a posting body.
+pub fn yenc_body(i: usize, total: usize, part_len: usize) -> Bytes {
+    let info = ap_yenc::PartInfo::new(
+        "f.bin",
+        (total * part_len) as u64,
+        i as u32 + 1,
+        total as u32,
+        (i * part_len) as u64,
+        part_len as u64,
+    );
+    let (body, _) = ap_yenc::encode_part(&info, &data(i as u64, part_len)).unwrap();
+    Bytes::from(body)
+}
+
+/// Checks that a fetched body decodes cleanly to part `i`'s bytes.
+pub fn assert_decodes_to(body: &[u8], i: usize, part_len: usize) {
+    let decoded = ap_yenc::decode_part(body).unwrap();
+    assert!(
+        decoded.report.issues.is_empty(),
+        "part {i}: {:?}",
+        decoded.report.issues
+    );
+    assert!(
+        decoded.data == data(i as u64, part_len),
+        "part {i} decodes to other bytes"
+    );
+}
+
 pub fn article(tag: &str, i: usize, body: Bytes) -> Article {
     ArticleBuilder::new()
         .from("Poster <poster@ap-test.invalid>")
@@ -65,16 +107,27 @@ pub fn plain(addr: SocketAddr, connections: usize) -> ServerConfig {
     s
 }
 
-/// Posts `count` articles of `size` bytes and returns the report.
+/// Posts `count` text articles of `size` bytes and returns the report.
 pub async fn post_all(config: PostConfig, tag: &str, count: usize, size: usize) -> PostReport {
+    post_with(config, tag, count, move |i| body(i as u64, size)).await
+}
+
+/// Posts `count` yEnc articles of `part_len` data bytes each.
+pub async fn post_yenc(config: PostConfig, tag: &str, count: usize, part_len: usize) -> PostReport {
+    post_with(config, tag, count, move |i| yenc_body(i, count, part_len)).await
+}
+
+async fn post_with(
+    config: PostConfig,
+    tag: &str,
+    count: usize,
+    make: impl Fn(usize) -> Bytes + Send + 'static,
+) -> PostReport {
     let (queue, job) = Poster::start(config, None).unwrap();
     let tag2 = tag.to_string();
     let producer = tokio::spawn(async move {
         for i in 0..count {
-            queue
-                .send(article(&tag2, i, body(i as u64, size)))
-                .await
-                .unwrap();
+            queue.send(article(&tag2, i, make(i))).await.unwrap();
         }
     });
     producer.await.unwrap();

@@ -1,0 +1,214 @@
+//! Posts files as yEnc articles and prints one JSON summary line: the
+//! command-line face of `ap-nntp-post` for `cargo xtask bench post`.
+//!
+//! ```text
+//! post-files [--server nntp://[user@]host:port] [--connections N]
+//!            [--article-size BYTES] [--group GROUP] [--check-delay-ms MS]
+//!            [--check-connections N] [--rate BYTES_PER_SEC] FILE...
+//! ```
+//! The password, when the server needs one, comes from `AP_NNTP_PASSWORD`.
+//! Headers carry random-looking names only; no file name leaves the machine.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ap_nntp_post::{ArticleBuilder, CheckConfig, Password, PostConfig, Poster, ServerConfig};
+use bytes::Bytes;
+
+struct Args {
+    server: String,
+    connections: usize,
+    article_size: usize,
+    group: String,
+    check_delay: Option<Duration>,
+    check_connections: usize,
+    rate: Option<u64>,
+    files: Vec<PathBuf>,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        server: "127.0.0.1:8119".into(),
+        connections: 4,
+        article_size: 716_800,
+        group: "alt.binaries.test".into(),
+        check_delay: None,
+        check_connections: 1,
+        rate: None,
+        files: Vec::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut val = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        let num = |v: String, name: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{name}: {v:?} is not a number"))
+        };
+        match arg.as_str() {
+            "--server" => a.server = val("--server")?,
+            "--connections" => {
+                a.connections = num(val("--connections")?, "--connections")? as usize
+            }
+            "--article-size" => {
+                a.article_size = num(val("--article-size")?, "--article-size")? as usize
+            }
+            "--group" => a.group = val("--group")?,
+            "--check-delay-ms" => {
+                a.check_delay = Some(Duration::from_millis(num(
+                    val("--check-delay-ms")?,
+                    "--check-delay-ms",
+                )?))
+            }
+            "--check-connections" => {
+                a.check_connections =
+                    num(val("--check-connections")?, "--check-connections")? as usize
+            }
+            "--rate" => a.rate = Some(num(val("--rate")?, "--rate")?),
+            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            _ => a.files.push(PathBuf::from(arg)),
+        }
+    }
+    if a.files.is_empty() {
+        return Err("no files given".into());
+    }
+    Ok(a)
+}
+
+/// A SplitMix64 stream for random-looking names and Message-IDs.
+struct Ids(u64);
+
+impl Ids {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn hex(&mut self) -> String {
+        format!("{:016x}{:016x}", self.next(), self.next())
+    }
+}
+
+/// User plus system CPU seconds of this process, from /proc.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("post-files: error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse()?;
+    let mut server = ServerConfig::parse(&args.server)?.connections(args.connections);
+    if let Ok(pass) = std::env::var("AP_NNTP_PASSWORD") {
+        server.password = Some(Password::new(pass));
+    }
+    let mut config = PostConfig::new(vec![server]);
+    config.rate_limit = args.rate;
+    config.check = args.check_delay.map(|delay| CheckConfig {
+        delay,
+        server: None,
+        connections: args.check_connections,
+    });
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64;
+    let (data_bytes, report) = runtime.block_on(async {
+        let (queue, job) = Poster::start(config, None)?;
+        let handle = tokio::runtime::Handle::current();
+        let (files, size, group) = (args.files.clone(), args.article_size, args.group.clone());
+        let producer = tokio::task::spawn_blocking(move || -> Result<u64, String> {
+            let mut ids = Ids(seed);
+            let mut total = 0u64;
+            let mut buf = vec![0u8; size];
+            for path in files {
+                let mut f = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let len = f
+                    .metadata()
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+                    .len();
+                let parts = len.div_ceil(size as u64).max(1);
+                let name = ids.hex();
+                let from = format!(
+                    "{} <{}@{}.invalid>",
+                    &name[..8],
+                    &name[8..16],
+                    &name[16..24]
+                );
+                for part in 0..parts {
+                    let off = part * size as u64;
+                    let n = (len - off).min(size as u64) as usize;
+                    f.read_exact(&mut buf[..n])
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let info = ap_yenc::PartInfo::new(
+                        name.clone(),
+                        len,
+                        part as u32 + 1,
+                        parts as u32,
+                        off,
+                        n as u64,
+                    );
+                    let (body, _) =
+                        ap_yenc::encode_part(&info, &buf[..n]).map_err(|e| e.to_string())?;
+                    let id = ids.hex();
+                    let article = ArticleBuilder::new()
+                        .from(from.clone())
+                        .newsgroup(group.clone())
+                        .subject(format!("{name} yEnc ({}/{parts})", part + 1))
+                        .message_id(format!("{}@{}.invalid", &id[..24], &id[24..]))
+                        .body(Bytes::from(body))
+                        .map_err(|e| e.to_string())?;
+                    handle
+                        .block_on(queue.send(article))
+                        .map_err(|e| e.to_string())?;
+                    total += n as u64;
+                }
+            }
+            Ok(total)
+        });
+        let data = producer.await.map_err(|e| e.to_string())?;
+        let report = job.finish().await?;
+        let data = data?;
+        Ok::<_, Box<dyn std::error::Error>>((data, report))
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"tool\":\"ap-nntp-post\",\"server\":{:?},\"connections\":{},\"data_bytes\":{},\"bytes\":{},\"articles\":{},\"seconds\":{:.3},\"cpu_seconds\":{:.2},\"retries\":{},\"confirmed_by_stat\":{},\"checked\":{},\"missing\":{},\"failed\":{}}}",
+        args.server,
+        args.connections,
+        data_bytes,
+        report.bytes,
+        report.articles,
+        seconds,
+        cpu_seconds(),
+        report.retries,
+        report.confirmed_by_stat,
+        report.checked,
+        report.missing.len(),
+        report.failed.len()
+    );
+    if report.failed.is_empty() && report.missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} articles failed, {} missing after the check",
+            report.failed.len(),
+            report.missing.len()
+        )
+        .into())
+    }
+}
