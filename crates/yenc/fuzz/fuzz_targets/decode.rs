@@ -6,7 +6,9 @@ use ap_yenc::{Decoder, Kernel, decode_raw_with};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&cut, data)) = data.split_first() else { return };
+    let Some((&cut, data)) = data.split_first() else {
+        return;
+    };
     let one = ap_yenc::decode_part(data);
 
     let cut = (cut as usize * data.len()) / 256;

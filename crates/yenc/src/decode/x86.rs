@@ -212,6 +212,7 @@ pub(crate) unsafe fn decode_avx2(
 ) -> (usize, usize, Stop) {
     let (n, cap) = (input.len(), out.len());
     let (mut ip, mut op) = (0, 0);
+    let mut local = *st;
     // SAFETY: as in decode_avx512.
     unsafe {
         let k42 = _mm256_set1_epi8(42);
@@ -234,8 +235,8 @@ pub(crate) unsafe fn decode_avx2(
                 _mm256_cmpeq_epi8(b, klf),
             );
             if _mm256_testz_si256(_mm256_or_si256(sa, sb), _mm256_or_si256(sa, sb)) != 0
-                && !st.esc
-                && !st.line_start
+                && !local.esc
+                && !local.line_start
             {
                 _mm256_storeu_si256(out.as_mut_ptr().add(op).cast(), _mm256_sub_epi8(a, k42));
                 _mm256_storeu_si256(
@@ -254,12 +255,14 @@ pub(crate) unsafe fn decode_avx2(
             } else {
                 0
             };
-            let Some((keep, x)) = plan(e, crlf, lf, dots, st, || {
+            let Some((keep, x)) = plan(e, crlf, lf, dots, &local, || {
                 mask(a, b, _mm256_set1_epi8(b'y' as i8))
             }) else {
+                *st = local;
                 if let Some(r) = fallback(input, out, &mut ip, &mut op, st, strip) {
                     return r;
                 }
+                local = *st;
                 continue;
             };
             let lanes = [
@@ -269,10 +272,11 @@ pub(crate) unsafe fn decode_avx2(
                 _mm256_extracti128_si256(b, 1),
             ];
             op += pack_block(lanes, keep, x, out.as_mut_ptr().add(op));
-            carry_out(st, e, lf, x);
+            carry_out(&mut local, e, lf, x);
             ip += 64;
         }
     }
+    *st = local;
     (ip, op, Stop::Done)
 }
 
@@ -319,6 +323,7 @@ unsafe fn decode_sse(
 ) -> (usize, usize, Stop) {
     let (n, cap) = (input.len(), out.len());
     let (mut ip, mut op) = (0, 0);
+    let mut local = *st;
     // SAFETY: loads read 64 bytes at `ip` with `ip + 64 <= n`; stores write
     // at most 64 bytes at `op` with `op + 64 <= cap`.
     unsafe {
@@ -345,7 +350,7 @@ unsafe fn decode_sse(
             let e = mask(keq);
             let lf = mask(klf);
             let crlf = mask(kcr) | lf;
-            if (e | crlf) == 0 && !st.esc && !st.line_start {
+            if (e | crlf) == 0 && !local.esc && !local.line_start {
                 for (l, lane) in lanes.iter().enumerate() {
                     _mm_storeu_si128(
                         out.as_mut_ptr().add(op + 16 * l).cast(),
@@ -362,20 +367,25 @@ unsafe fn decode_sse(
                 } else {
                     0
                 };
-                plan(e, crlf, lf, dots, st, || mask(_mm_set1_epi8(b'y' as i8)))
+                plan(e, crlf, lf, dots, &local, || {
+                    mask(_mm_set1_epi8(b'y' as i8))
+                })
             } else {
                 None
             };
             let Some((keep, x)) = planned else {
+                *st = local;
                 if let Some(r) = fallback(input, out, &mut ip, &mut op, st, strip) {
                     return r;
                 }
+                local = *st;
                 continue;
             };
             op += pack_block(lanes, keep, x, out.as_mut_ptr().add(op));
-            carry_out(st, e, lf, x);
+            carry_out(&mut local, e, lf, x);
             ip += 64;
         }
     }
+    *st = local;
     (ip, op, Stop::Done)
 }
