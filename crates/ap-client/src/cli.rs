@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+    /// Verify a PAR2 set and repair its files if needed.
+    Repair(RepairArgs),
     /// Extract an archive from its volumes (FIRST is NAME.7z.001).
     Extract(ExtractArgs),
     /// Open a secret string and write the set's NZB, exactly as posted.
@@ -50,6 +52,35 @@ pub struct ExtractArgs {
     /// Replace files that already exist.
     #[arg(long)]
     pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The set's index file (NAME.par2); the other .par2 files and the data
+    /// files are looked for beside it.
+    pub index: std::path::PathBuf,
+    /// Memory budget for rebuilt slices (suffixes K, M, G).
+    #[arg(long, value_parser = parse_repair_size, default_value = "1G")]
+    pub memory: u64,
+    /// Only verify: report what is wrong, change nothing.
+    #[arg(long)]
+    pub verify_only: bool,
+}
+
+/// A byte count with an optional K, M or G suffix (powers of 1024).
+pub fn parse_repair_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mul) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .ok_or_else(|| format!("{s:?} is not a size: use bytes or a number with K, M or G"))
 }
 
 /// The full parser, for rendering man pages and completions.

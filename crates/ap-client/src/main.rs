@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(&args),
+        Command::Repair(args) => cmd::repair::run(&args),
         Command::Extract(args) => cmd::extract::run(&args),
         Command::Nzb(args) => cmd::nzb::run(&args),
         Command::Secret(args) => cmd::secret::run(&args),

@@ -15,6 +15,8 @@ pub struct Cli {
 pub enum Command {
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+    /// Create a PAR2 2.0 recovery set (NAME.par2 and NAME.volA+B.par2) for FILES.
+    Par2(Par2Args),
     /// Pack a directory into encrypted 7z volumes (LZMA2 or copy, AES-256 data and names).
     Archive(ArchiveArgs),
     /// Run the embedded news server (NNTP), storing articles crash-safely under a directory.
@@ -75,6 +77,53 @@ pub struct SpoolArgs {
     /// Largest article accepted, in bytes; bigger ones get 441.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub max_article_size: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct Par2Args {
+    /// Files to protect, all in one recovery set.
+    #[arg(required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Folder to write NAME.par2 and NAME.volA+B.par2 into.
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Recovery data, as a percentage of the input slices (rounded up).
+    #[arg(long, default_value_t = 10.0)]
+    pub redundancy: f64,
+    /// An exact number of recovery slices, instead of --redundancy.
+    #[arg(long, conflicts_with = "redundancy")]
+    pub recovery_slices: Option<u32>,
+    /// Slice size in bytes (suffixes K, M, G; a multiple of 4). Default: a
+    /// multiple of the 716800-byte article size within 32768 slices.
+    #[arg(long, value_parser = parse_par2_size)]
+    pub slice_size: Option<u64>,
+    /// Memory budget for recovery data (suffixes K, M, G); beyond it the
+    /// recovery data spills to a file in --out.
+    #[arg(long, value_parser = parse_par2_size, default_value = "1G")]
+    pub memory: u64,
+    /// Base name of the PAR2 files. Default: the first file's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Spread recovery slices evenly over this many files instead of
+    /// doubling file sizes (1, 2, 4, ...).
+    #[arg(long)]
+    pub uniform: Option<u32>,
+}
+
+/// A byte count with an optional K, M or G suffix (powers of 1024).
+pub fn parse_par2_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mul) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .ok_or_else(|| format!("{s:?} is not a size: use bytes or a number with K, M or G"))
 }
 
 /// The full parser, for rendering man pages and completions.

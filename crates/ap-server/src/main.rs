@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(&args),
+        Command::Par2(args) => cmd::par2::run(&args),
         Command::Archive(args) => cmd::archive::run(&args),
         Command::Spool(args) => cmd::spool::run(&args),
     };

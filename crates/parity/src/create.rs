@@ -81,6 +81,9 @@ pub struct Created {
     pub input_slices: u64,
     pub recovery_slices: u32,
     pub set_id: Hash,
+    /// Zero-byte inputs, left out of the set (PAR2 clients treat an empty
+    /// file in a set as damaged); whoever restores the files makes these.
+    pub skipped_empty: Vec<String>,
 }
 
 impl Encoder {
@@ -290,12 +293,19 @@ impl Encoder {
                 )));
             }
         }
-        let mut ordered: Vec<&FileState> = self.files.iter().collect();
+        // Zero-byte files stay out of the set, as par2cmdline and
+        // par2cmdline-turbo leave them out: par2cmdline reports an empty
+        // file of a set as damaged. The order of the others was fixed by the
+        // up-front hashes, which finish_file checked did not change.
+        let mut ordered: Vec<&FileState> =
+            self.files.iter().filter(|f| f.input.length > 0).collect();
         ordered.sort_by_key(|f| f.first_slice);
-        if ordered.len() > 1 {
-            // The order was fixed by the up-front hashes; finish_file checked
-            // they did not change, so the IDs still sort this way.
-        }
+        let skipped_empty: Vec<String> = self
+            .files
+            .iter()
+            .filter(|f| f.input.length == 0)
+            .map(|f| f.input.name.clone())
+            .collect();
         let descs: Vec<FileDesc> = ordered
             .iter()
             .map(|f| {
@@ -357,6 +367,7 @@ impl Encoder {
             input_slices: self.constants.len() as u64,
             recovery_slices: self.recovery,
             set_id,
+            skipped_empty,
         })
     }
 }

@@ -51,9 +51,16 @@ mod files;
 pub mod gf;
 pub mod packet;
 pub mod plan;
+pub mod read;
+mod repair;
+mod set;
+mod verify;
 mod write;
 
 pub use create::{Created, DEFAULT_CREATOR, Encoder, EncoderConfig, InputFile};
 pub use error::Error;
 pub use files::{CreateOptions, CreateReport, create_files, md5_16k, stored_name};
 pub use plan::{Redundancy, VolumeLayout};
+pub use repair::{Repaired, invert, repair};
+pub use set::{RecoverySet, RecoverySlice, SetFile};
+pub use verify::{FileReport, FileStatus, Verification, verify};

@@ -12,11 +12,11 @@ pub const MAGIC: [u8; 8] = *b"PAR2\0PKT";
 /// Bytes in a packet header.
 pub const HEADER_LEN: usize = 64;
 
-pub(crate) const TYPE_MAIN: [u8; 16] = *b"PAR 2.0\0Main\0\0\0\0";
-pub(crate) const TYPE_FILE_DESC: [u8; 16] = *b"PAR 2.0\0FileDesc";
-pub(crate) const TYPE_IFSC: [u8; 16] = *b"PAR 2.0\0IFSC\0\0\0\0";
-pub(crate) const TYPE_RECOVERY: [u8; 16] = *b"PAR 2.0\0RecvSlic";
-pub(crate) const TYPE_CREATOR: [u8; 16] = *b"PAR 2.0\0Creator\0";
+pub const TYPE_MAIN: [u8; 16] = *b"PAR 2.0\0Main\0\0\0\0";
+pub const TYPE_FILE_DESC: [u8; 16] = *b"PAR 2.0\0FileDesc";
+pub const TYPE_IFSC: [u8; 16] = *b"PAR 2.0\0IFSC\0\0\0\0";
+pub const TYPE_RECOVERY: [u8; 16] = *b"PAR 2.0\0RecvSlic";
+pub const TYPE_CREATOR: [u8; 16] = *b"PAR 2.0\0Creator\0";
 
 /// Largest body accepted for any packet other than a recovery slice: a main
 /// packet listing 32768 files plus room, and an IFSC for 32768 slices.

@@ -4,4 +4,5 @@ pub mod completions;
 pub mod extract;
 pub mod keygen;
 pub mod nzb;
+pub mod repair;
 pub mod secret;

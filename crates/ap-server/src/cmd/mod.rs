@@ -2,4 +2,5 @@
 
 pub mod archive;
 pub mod completions;
+pub mod par2;
 pub mod spool;

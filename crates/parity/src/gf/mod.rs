@@ -88,7 +88,11 @@ pub fn input_constants(count: usize) -> Vec<u16> {
     let mut n: u32 = 0;
     while out.len() < count {
         n += 1;
-        if !n.is_multiple_of(3) && !n.is_multiple_of(5) && !n.is_multiple_of(17) && !n.is_multiple_of(257) {
+        if !n.is_multiple_of(3)
+            && !n.is_multiple_of(5)
+            && !n.is_multiple_of(17)
+            && !n.is_multiple_of(257)
+        {
             out.push(pow(2, n));
         }
     }
