@@ -135,15 +135,14 @@ fn writes_the_layout_downloaders_expect() {
     ));
 }
 
-/// Nyuu itself posts to INN2 and writes the NZB; we must read every field.
-#[test]
-fn reads_what_nyuu_writes_live() {
+/// Nyuu posts files of generated names, sizes and titles to INN2 and writes
+/// the NZB; we must read every field back.
+fn nyuu_round(title: &str, names: &[String], sizes: &[usize]) {
     let server = ap_tests::inn2();
     let dir = tempfile::tempdir().unwrap();
-    let sizes = [25_000usize, 1, 12_345];
     let mut paths: Vec<PathBuf> = Vec::new();
-    for (i, size) in sizes.iter().enumerate() {
-        let p = dir.path().join(format!("f{i} <&>'.bin"));
+    for (i, (name, size)) in names.iter().zip(sizes).enumerate() {
+        let p = dir.path().join(format!("{i}{name}"));
         std::fs::write(&p, vec![i as u8; *size]).unwrap();
         paths.push(p);
     }
@@ -164,33 +163,45 @@ fn reads_what_nyuu_writes_live() {
         "-a",
         "10K",
     ])
-    .args([
-        "-f",
-        "A <a@b.invalid>",
-        "--nzb-title",
-        "t <&> \"q\" 'a'",
-        "-o",
-    ])
+    .args(["-f", "A <a@b.invalid>", "--nzb-title", title, "-o"])
     .arg(&out)
     .args(&paths);
     ap_tests::run_ok(&mut cmd);
     let nzb = Nzb::parse(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(nzb.meta_value("title"), Some("t <&> \"q\" 'a'"));
-    assert_eq!(nzb.files.len(), 3);
+    assert_eq!(nzb.meta_value("title"), Some(title));
+    assert_eq!(nzb.files.len(), names.len());
     for file in &nzb.files {
         assert_eq!(file.poster, "A <a@b.invalid>");
         assert_eq!(file.groups, std::slice::from_ref(&server.group));
-        // Nyuu may reorder files; find ours by the name in the subject.
-        let i = (0..sizes.len())
-            .find(|i| file.subject.contains(&format!("f{i} <&>'.bin")))
+        // Nyuu may reorder files and drops quotes from names; find ours by
+        // the index it starts with.
+        let i = (0..names.len())
+            .find(|i| file.subject.contains(&format!("\"{i}")))
             .unwrap();
         assert!(file.subject.contains("yEnc (1/"), "{}", file.subject);
-        assert!(!file.segments.is_empty() && file.segments.len() <= sizes[i].div_ceil(8 * 1024));
+        let parts = sizes[i].div_ceil(10 * 1024).max(1);
+        assert_eq!(file.segments.len(), parts, "{}", file.subject);
+        let mut numbers: Vec<u32> = file.segments.iter().map(|s| s.number).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=parts as u32).collect::<Vec<_>>());
         assert!(
             file.segments
                 .iter()
                 .all(|s| s.message_id.contains('@') && s.bytes > 0)
         );
+    }
+}
+
+proptest! {
+    // Each case is a real post to INN2; a few cases cover the shapes.
+    #![proptest_config(ProptestConfig::with_cases(6))]
+    #[test]
+    fn nzbs_written_by_nyuu_parse(
+        title in "[a-zA-Z0-9 <>&'\"\u{e9}\u{4e2d}]{1,16}".prop_filter("trimmed", |t| t.trim() == t),
+        files in prop::collection::vec(("[a-zA-Z0-9 <>&'()._-]{1,12}", 1usize..40_000), 1..4),
+    ) {
+        let (names, sizes): (Vec<String>, Vec<usize>) = files.into_iter().unzip();
+        nyuu_round(&title, &names, &sizes);
     }
 }
 
