@@ -135,6 +135,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let mut ids = Ids(seed);
             let mut total = 0u64;
             let mut buf = vec![0u8; size];
+            let mut enc = Vec::new();
             for path in files {
                 let mut f = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let len = f
@@ -162,15 +163,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                         off,
                         n as u64,
                     );
-                    let (body, _) =
-                        ap_yenc::encode_part(&info, &buf[..n]).map_err(|e| e.to_string())?;
+                    // Encode into one reused buffer, then copy out: cheaper
+                    // than zeroing a fresh buffer per article.
+                    enc.resize(info.max_encoded_len(), 0);
+                    let (m, _) = ap_yenc::encode_part_into(&info, &buf[..n], &mut enc)
+                        .map_err(|e| e.to_string())?;
+                    let body = Bytes::copy_from_slice(&enc[..m]);
                     let id = ids.hex();
                     let article = ArticleBuilder::new()
                         .from(from.clone())
                         .newsgroup(group.clone())
                         .subject(format!("{name} yEnc ({}/{parts})", part + 1))
                         .message_id(format!("{}@{}.invalid", &id[..24], &id[24..]))
-                        .body(Bytes::from(body))
+                        .body(body)
                         .map_err(|e| e.to_string())?;
                     handle
                         .block_on(queue.send(article))

@@ -22,7 +22,7 @@ use crate::wire::{Reply, sample, unstuff_line};
 const MAX_LINE: usize = 64 * 1024;
 /// Articles are written in chunks this big, each under the I/O timeout and
 /// the rate limit.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 256 * 1024;
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
