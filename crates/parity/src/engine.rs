@@ -106,6 +106,7 @@ impl Engine {
         debug_assert_eq!(coeffs.len(), n * self.outputs);
         let tiles = self.tiles();
         let (tile, outputs, kernel, split) = (self.tile, self.outputs, self.kernel, self.split);
+        let prepared = kernel.prepare(coeffs);
         let work = |first_tile: usize, buf: &mut [u8]| {
             // Carve `buf` (tiles first_tile.. in tile-major order) into
             // disjoint per-tile chunks, then run them in parallel.
@@ -123,7 +124,7 @@ impl Engine {
                 let off = t * tile;
                 let srcs: Vec<&[u8]> = inputs.iter().map(|s| &s[off..off + w]).collect();
                 for (j, dst) in chunk.chunks_exact_mut(w).enumerate() {
-                    kernel.mul_add_multi(dst, &srcs, &coeffs[j * n..(j + 1) * n]);
+                    kernel.mul_add_prepared(dst, &srcs, &prepared, j * n);
                 }
             });
         };

@@ -49,6 +49,7 @@ mod engine;
 mod error;
 mod files;
 pub mod gf;
+pub mod md5x;
 pub mod packet;
 pub mod plan;
 pub mod read;

@@ -205,39 +205,87 @@ impl Kernel {
     /// agree and be whole blocks, and `coeffs` must match `srcs`; a call that
     /// breaks this does nothing, so no input can make it read out of bounds.
     pub fn mul_add_multi(self, dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
+        let prepared = self.prepare(coeffs);
+        self.mul_add_prepared(dst, srcs, &prepared, 0);
+    }
+
+    /// Per-coefficient constants of this kernel (bit matrices or nibble
+    /// tables), computed once for a batch and used for every tile.
+    pub fn prepare(self, coeffs: &[u16]) -> Prepared {
+        let mut p = Prepared {
+            coeffs: coeffs.to_vec(),
+            mats: Vec::new(),
+            tables: Vec::new(),
+        };
+        match self {
+            Kernel::Scalar => {}
+            Kernel::Avx2Shuffle => p.tables = coeffs.iter().map(|&c| nibble_tables(c)).collect(),
+            Kernel::Avx2Gfni | Kernel::Avx512Gfni => {
+                p.mats = coeffs.iter().map(|&c| affine_matrices(c)).collect()
+            }
+        }
+        p
+    }
+
+    /// Like [`mul_add_multi`](Kernel::mul_add_multi) with coefficients
+    /// `prepared[first..first + srcs.len()]`, prepared by this kernel.
+    pub fn mul_add_prepared(
+        self,
+        dst: &mut [u8],
+        srcs: &[&[u8]],
+        prepared: &Prepared,
+        first: usize,
+    ) {
+        let n = srcs.len();
         if !dst.len().is_multiple_of(BLOCK)
-            || srcs.len() != coeffs.len()
+            || first
+                .checked_add(n)
+                .is_none_or(|end| end > prepared.coeffs.len())
             || srcs.iter().any(|s| s.len() != dst.len())
         {
             return;
         }
+        let coeffs = &prepared.coeffs[first..first + n];
         match self {
             Kernel::Scalar => scalar::mul_add_multi(dst, srcs, coeffs),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Shuffle if std::is_x86_feature_detected!("avx2") => {
+            Kernel::Avx2Shuffle
+                if std::is_x86_feature_detected!("avx2")
+                    && prepared.tables.len() == prepared.coeffs.len() =>
+            {
                 // SAFETY: AVX2 was detected just above; lengths were checked.
-                unsafe { x86::avx2_shuffle(dst, srcs, coeffs) }
+                unsafe { x86::avx2_shuffle(dst, srcs, &prepared.tables[first..first + n]) }
             }
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Gfni
                 if std::is_x86_feature_detected!("avx2")
-                    && std::is_x86_feature_detected!("gfni") =>
+                    && std::is_x86_feature_detected!("gfni")
+                    && prepared.mats.len() == prepared.coeffs.len() =>
             {
                 // SAFETY: AVX2 and GFNI were detected just above; lengths checked.
-                unsafe { x86::avx2_gfni(dst, srcs, coeffs) }
+                unsafe { x86::avx2_gfni(dst, srcs, &prepared.mats[first..first + n]) }
             }
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512Gfni
                 if std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512bw")
-                    && std::is_x86_feature_detected!("gfni") =>
+                    && std::is_x86_feature_detected!("gfni")
+                    && prepared.mats.len() == prepared.coeffs.len() =>
             {
                 // SAFETY: AVX-512F/BW and GFNI were detected; lengths checked.
-                unsafe { x86::avx512_gfni(dst, srcs, coeffs) }
+                unsafe { x86::avx512_gfni(dst, srcs, &prepared.mats[first..first + n]) }
             }
             _ => scalar::mul_add_multi(dst, srcs, coeffs),
         }
     }
+}
+
+/// Coefficients with the constants one kernel needs for them.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    coeffs: Vec<u16>,
+    mats: Vec<[u64; 4]>,
+    tables: Vec<[[u8; 16]; 8]>,
 }
 
 /// `dst ^= Σ coeffs[i] · srcs[i]` with the best kernel for this CPU.

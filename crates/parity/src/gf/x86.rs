@@ -4,18 +4,14 @@
 
 use std::arch::x86_64::*;
 
-use super::{BLOCK, affine_matrices, nibble_tables};
+use super::BLOCK;
 
 /// Split-nibble shuffle: each of the four nibbles of a word looks up the
 /// low and high bytes of its partial product.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn avx2_shuffle(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
+pub(super) unsafe fn avx2_shuffle(dst: &mut [u8], srcs: &[&[u8]], tables: &[[[u8; 16]; 8]]) {
     let mask = _mm256_set1_epi8(0x0f);
-    for (src, &c) in srcs.iter().zip(coeffs) {
-        if c == 0 {
-            continue;
-        }
-        let t = nibble_tables(c);
+    for (src, t) in srcs.iter().zip(tables) {
         let tb = |i: usize| -> __m256i {
             // SAFETY: `t[i]` is 16 readable bytes.
             let x = unsafe { _mm_loadu_si128(t[i].as_ptr().cast()) };
@@ -55,10 +51,10 @@ pub(super) unsafe fn avx2_shuffle(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]
 /// GFNI on 256-bit vectors: the 16×16 bit matrix of `c` as four 8×8 blocks.
 /// Accumulators stay in registers across all sources of one block.
 #[target_feature(enable = "avx2,gfni")]
-pub(super) unsafe fn avx2_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
-    let mats: Vec<[__m256i; 4]> = coeffs
+pub(super) unsafe fn avx2_gfni(dst: &mut [u8], srcs: &[&[u8]], mats: &[[u64; 4]]) {
+    let mats: Vec<[__m256i; 4]> = mats
         .iter()
-        .map(|&c| affine_matrices(c).map(|m| _mm256_set1_epi64x(m as i64)))
+        .map(|m| m.map(|x| _mm256_set1_epi64x(x as i64)))
         .collect();
     let blocks = dst.len() / BLOCK;
     for b in 0..blocks {
@@ -117,8 +113,7 @@ pub(super) unsafe fn avx2_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
 /// GFNI on 512-bit vectors, two blocks per pass so each source's matrices
 /// are loaded once per 256 bytes; three-way XORs fold with `vpternlogq`.
 #[target_feature(enable = "avx512f,avx512bw,gfni")]
-pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16]) {
-    let mats: Vec<[u64; 4]> = coeffs.iter().map(|&c| affine_matrices(c)).collect();
+pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], mats: &[[u64; 4]]) {
     let blocks = dst.len() / BLOCK;
     let mut b = 0;
     while b + 2 <= blocks {
@@ -130,7 +125,7 @@ pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16])
             let mut h0 = _mm512_loadu_si512(dp.add(64).cast());
             let mut l1 = _mm512_loadu_si512(dp.add(128).cast());
             let mut h1 = _mm512_loadu_si512(dp.add(192).cast());
-            for (src, m) in srcs.iter().zip(&mats) {
+            for (src, m) in srcs.iter().zip(mats) {
                 let sp = src.as_ptr().add(base);
                 let m0 = _mm512_set1_epi64(m[0] as i64);
                 let m1 = _mm512_set1_epi64(m[1] as i64);
@@ -175,7 +170,7 @@ pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], coeffs: &[u16])
             let dp = dst.as_mut_ptr().add(base);
             let mut l0 = _mm512_loadu_si512(dp.cast());
             let mut h0 = _mm512_loadu_si512(dp.add(64).cast());
-            for (src, m) in srcs.iter().zip(&mats) {
+            for (src, m) in srcs.iter().zip(mats) {
                 let sp = src.as_ptr().add(base);
                 let a0 = _mm512_loadu_si512(sp.cast());
                 let b0 = _mm512_loadu_si512(sp.add(64).cast());
