@@ -2,24 +2,110 @@
 //! that joins CRCs of neighbouring byte ranges, so a file's CRC comes from
 //! its parts' CRCs without reading the file twice.
 //!
-//! The byte kernel is `crc32fast`, which folds with PCLMULQDQ at several GB/s
-//! here (see the `crc` rows in docs/BENCHMARKS.md); combining is done in
-//! GF(2) modulo the CRC polynomial, in O(log n) multiplications.
+//! Long inputs are folded with VPCLMULQDQ on AVX-512 ([`fold`]); short
+//! ones, and CPUs without it, go through `crc32fast` (PCLMULQDQ, 128-bit);
+//! a table-driven byte loop is the reference they are tested against.
+//! Combining is done in GF(2) modulo the CRC polynomial, in O(log n)
+//! multiplications.
+
+#[cfg(target_arch = "x86_64")]
+mod fold;
+
+use std::sync::OnceLock;
 
 /// The reflected IEEE polynomial.
 const POLY: u32 = 0xedb8_8320;
 
+/// The CRC kernels, for tests and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CrcKernel {
+    /// Table-driven, one byte at a time: the reference.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Table,
+    /// `crc32fast` (PCLMULQDQ on 128-bit lanes where present).
+    Crc32fast,
+    /// VPCLMULQDQ on 512-bit lanes.
+    Fold512,
+}
+
+impl CrcKernel {
+    pub(crate) fn is_available(self) -> bool {
+        match self {
+            CrcKernel::Table | CrcKernel::Crc32fast => true,
+            #[cfg(target_arch = "x86_64")]
+            CrcKernel::Fold512 => {
+                is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512vl")
+                    && is_x86_feature_detected!("vpclmulqdq")
+                    && is_x86_feature_detected!("pclmulqdq")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            CrcKernel::Fold512 => false,
+        }
+    }
+
+    fn best() -> CrcKernel {
+        static BEST: OnceLock<CrcKernel> = OnceLock::new();
+        *BEST.get_or_init(|| {
+            if CrcKernel::Fold512.is_available() {
+                CrcKernel::Fold512
+            } else {
+                CrcKernel::Crc32fast
+            }
+        })
+    }
+}
+
+const TABLE: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { (c >> 1) ^ POLY } else { c >> 1 };
+            k += 1;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// `crc32fast` continuing from `crc`.
+fn bytewise(crc: u32, data: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new_with_initial(crc);
+    h.update(data);
+    h.finalize()
+}
+
+/// Continues `crc` over `data` with the given kernel.
+pub(crate) fn update_with(kernel: CrcKernel, crc: u32, data: &[u8]) -> u32 {
+    match kernel {
+        CrcKernel::Table => !data.iter().fold(!crc, |c, &b| {
+            (c >> 8) ^ TABLE[((c ^ u32::from(b)) & 0xff) as usize]
+        }),
+        CrcKernel::Crc32fast => bytewise(crc, data),
+        #[cfg(target_arch = "x86_64")]
+        CrcKernel::Fold512 if CrcKernel::Fold512.is_available() => {
+            // SAFETY: the CPU was just checked for the kernel's features.
+            unsafe { fold::update(crc, data) }
+        }
+        CrcKernel::Fold512 => bytewise(crc, data),
+    }
+}
+
 /// Incremental CRC32 of a byte stream.
-#[derive(Clone, Default)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Crc32 {
-    hasher: crc32fast::Hasher,
+    crc: u32,
     len: u64,
 }
 
 impl std::fmt::Debug for Crc32 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Crc32")
-            .field("crc", &format_args!("{:08x}", self.clone().finish()))
+            .field("crc", &format_args!("{:08x}", self.crc))
             .field("len", &self.len)
             .finish()
     }
@@ -31,7 +117,7 @@ impl Crc32 {
     }
 
     pub fn update(&mut self, data: &[u8]) {
-        self.hasher.update(data);
+        self.crc = update_with(CrcKernel::best(), self.crc, data);
         self.len += data.len() as u64;
     }
 
@@ -45,18 +131,18 @@ impl Crc32 {
     }
 
     pub fn finish(self) -> u32 {
-        self.hasher.finalize()
+        self.crc
     }
 
-    /// The CRC so far, without consuming the state.
+    /// The CRC so far.
     pub fn value(&self) -> u32 {
-        self.hasher.clone().finalize()
+        self.crc
     }
 }
 
 /// CRC32 of `data` in one call.
 pub fn crc32(data: &[u8]) -> u32 {
-    crc32fast::hash(data)
+    update_with(CrcKernel::best(), 0, data)
 }
 
 /// `a * b` modulo the polynomial, both in the reflected representation.
@@ -160,6 +246,17 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn kernels_match_table(data in proptest::collection::vec(any::<u8>(), 0..5000), init: u32, skip in 0usize..64) {
+            let data = &data[skip.min(data.len())..];
+            let want = update_with(CrcKernel::Table, init, data);
+            for k in [CrcKernel::Crc32fast, CrcKernel::Fold512] {
+                if k.is_available() {
+                    prop_assert_eq!(update_with(k, init, data), want, "{:?}", k);
+                }
+            }
+        }
+
         #[test]
         fn combine_matches_whole(a in proptest::collection::vec(any::<u8>(), 0..3000),
                                  b in proptest::collection::vec(any::<u8>(), 0..3000)) {
