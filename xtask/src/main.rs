@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod assets;
+mod bench;
 mod ci;
 mod fuzz;
 mod inn;
@@ -39,6 +40,8 @@ enum Task {
         #[arg(long, default_value_t = 60)]
         time: u64,
     },
+    /// Ours and the peers on the same inputs, side by side, into docs/BENCHMARKS.md.
+    Bench(bench::BenchArgs),
     /// Render man pages and shell completions of ap-server and ap-client.
     Assets {
         #[arg(long, default_value = "target/assets")]
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Task::Ci => ci::ci(),
         Task::Fuzz { target, .. } if target == "list" => fuzz::list(),
         Task::Fuzz { target, time } => fuzz::fuzz(&target, time),
+        Task::Bench(args) => bench::bench(&args),
         Task::Assets { out } => assets::assets(&sh::repo_root().join(out)),
     };
     match result {

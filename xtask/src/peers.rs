@@ -159,6 +159,27 @@ const PEERS: &[Peer] = &[
         },
     },
     Peer {
+        name: "pesto (poster, benchmarks)",
+        source: Source::Cargo {
+            krate: "pesto-poster",
+            version: "0.10.5",
+            bin: "pesto",
+            root: Some("pesto"),
+            // It declares Rust 1.96 but builds on this toolchain.
+            extra: &["--locked", "--ignore-rust-version"],
+        },
+    },
+    Peer {
+        name: "parmesan (PAR2, benchmarks)",
+        source: Source::Cargo {
+            krate: "parmesan-par2",
+            version: "0.5.8",
+            bin: "parmesan",
+            root: Some("parmesan"),
+            extra: &["--locked"],
+        },
+    },
+    Peer {
         name: "cargo-deny",
         source: Source::Cargo {
             krate: "cargo-deny",

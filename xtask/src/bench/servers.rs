@@ -1,0 +1,325 @@
+//! The posting stages, which need news servers: our embedded spool (a sink
+//! fast enough that the posters' own CPU cost shows) and INN2 (a real server,
+//! which tops out near 90 MiB/s on loopback). Every poster gets the same
+//! files, connection count, article size and post-check setting.
+
+use std::fs;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::inputs::{self, files_under};
+use super::stages::{ARTICLE, SLICE, mib, node_bin, par2_turbo};
+use super::{Case, Ctx, Stage, Tool};
+use crate::inn;
+use crate::peers::peers_dir;
+
+const CONNECTIONS: u32 = 4;
+const SPOOL_ADDR: &str = "127.0.0.1:18119";
+
+/// Servers a stage needs, stopped when the stage ends.
+pub struct StageEnv {
+    spool: Option<Child>,
+    spool_dir: PathBuf,
+}
+
+impl StageEnv {
+    pub fn start(stage: Stage, ctx: &Ctx) -> Result<Self> {
+        let spool_dir = inputs::inputs_dir().with_file_name("spool");
+        let mut env = StageEnv {
+            spool: None,
+            spool_dir,
+        };
+        if matches!(stage, Stage::Post | Stage::E2e) {
+            inn::start()?;
+            if ctx.ours.server_has("spool") {
+                let _ = fs::remove_dir_all(&env.spool_dir);
+                fs::create_dir_all(&env.spool_dir)?;
+                let child = Command::new(&ctx.ours.server)
+                    .arg("spool")
+                    .arg("--listen")
+                    .arg(SPOOL_ADDR)
+                    .arg("--dir")
+                    .arg(&env.spool_dir)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::inherit())
+                    .spawn()
+                    .context("starting `ap-server spool`")?;
+                env.spool = Some(child);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while TcpStream::connect(SPOOL_ADDR).is_err() {
+                    if Instant::now() > deadline {
+                        bail!("`ap-server spool` did not listen on {SPOOL_ADDR} within 10 s");
+                    }
+                    sleep(Duration::from_millis(100));
+                }
+            }
+        }
+        Ok(env)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.spool.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = fs::remove_dir_all(&self.spool_dir);
+        }
+    }
+}
+
+impl Drop for StageEnv {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A server the posters target: address and whether it wants AUTHINFO.
+#[derive(Clone)]
+struct Target {
+    name: &'static str,
+    host: &'static str,
+    port: &'static str,
+    auth: bool,
+}
+
+fn targets(env: &StageEnv) -> Vec<Target> {
+    let mut out = Vec::new();
+    if env.spool.is_some() {
+        let port = SPOOL_ADDR.rsplit(':').next().unwrap_or("18119");
+        out.push(Target {
+            name: "ap spool",
+            host: "127.0.0.1",
+            port,
+            auth: false,
+        });
+    }
+    let port = inn::ADDR.rsplit(':').next().unwrap_or("1119");
+    out.push(Target {
+        name: "INN2",
+        host: "127.0.0.1",
+        port,
+        auth: true,
+    });
+    out
+}
+
+/// Segments in the NZB a poster wrote into `work`.
+fn nzb_segments(work: &Path) -> Result<usize> {
+    let nzb = files_under(work)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "nzb"))
+        .context("no NZB written")?;
+    Ok(fs::read_to_string(&nzb)?.matches("<segment ").count())
+}
+
+fn expect_segments(work: &Path, expected: usize) -> Result<()> {
+    let found = nzb_segments(work)?;
+    if found != expected {
+        bail!("the NZB lists {found} segments, expected {expected}");
+    }
+    Ok(())
+}
+
+fn articles_for(files: &[PathBuf]) -> usize {
+    files
+        .iter()
+        .map(|f| inputs::size_of(f).div_ceil(ARTICLE).max(1) as usize)
+        .sum()
+}
+
+fn nyuu(target: &Target, files: Vec<PathBuf>, out: impl Fn(&Path) -> PathBuf + 'static) -> Tool {
+    let t = target.clone();
+    Tool::new(format!("Nyuu 0.4.0 → {}", target.name), move |work| {
+        let mut c = Command::new(node_bin("nyuu"));
+        c.args(["-h", t.host, "-P", t.port]);
+        if t.auth {
+            c.args(["-u", inn::USER, "-p", "testpass"]);
+        }
+        c.args([
+            "-n",
+            &CONNECTIONS.to_string(),
+            "-a",
+            &ARTICLE.to_string(),
+            "-g",
+            inn::GROUP,
+        ]);
+        c.args(["--check-tries", "0", "-O", "-o"])
+            .arg(out(work))
+            .args(&files);
+        c
+    })
+}
+
+fn pesto(target: &Target, files: Vec<PathBuf>) -> Tool {
+    let bin = peers_dir().join("pesto/bin/pesto");
+    let t = target.clone();
+    let b = bin.clone();
+    Tool::new(format!("pesto 0.10.5 → {}", target.name), move |work| {
+        let mut c = Command::new(&b);
+        c.args(["--host", t.host, "--port", t.port]);
+        if t.auth {
+            c.args(["--user", inn::USER, "--password", "testpass"]);
+        }
+        c.args([
+            "--connections",
+            &CONNECTIONS.to_string(),
+            "--article-size",
+            &ARTICLE.to_string(),
+        ]);
+        c.args(["--group", inn::GROUP, "--output"])
+            .arg(work.join("pesto.nzb"))
+            .args(&files);
+        c
+    })
+    .unavailable_if((!bin.is_file()).then(|| format!("pesto not found at {}", bin.display())))
+}
+
+pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
+    let bytes = if ctx.quick {
+        8 << 20
+    } else {
+        ctx.size.unwrap_or(512 << 20)
+    };
+    let folder = inputs::volumes(bytes, 4, 7)?;
+    let files = files_under(&folder);
+    let expected = articles_for(&files);
+    let ours_bin = ctx.ours.example("post-files");
+    let mut cases = Vec::new();
+    for target in targets(env) {
+        let (t, f, bin) = (target.clone(), files.clone(), ours_bin.clone());
+        let ours = Tool::new(
+            format!("ap nntp-post (post-files) → {}", target.name),
+            move |work| {
+                let mut c = Command::new(bin.clone().unwrap_or_default());
+                let user = if t.auth {
+                    format!("{}@", inn::USER)
+                } else {
+                    String::new()
+                };
+                c.arg("--server")
+                    .arg(format!("nntp://{user}{}:{}", t.host, t.port));
+                if t.auth {
+                    c.env("AP_NNTP_PASSWORD", "testpass");
+                }
+                c.args([
+                    "--connections",
+                    &CONNECTIONS.to_string(),
+                    "--group",
+                    inn::GROUP,
+                    "--nzb",
+                ]);
+                c.arg(work.join("ours.nzb")).args(&f);
+                c
+            },
+        )
+        .ours()
+        .unavailable_if(
+            ours_bin
+                .is_none()
+                .then(|| "crates/nntp-post/examples/post-files.rs not built yet".into()),
+        );
+        let mut tools = vec![
+            ours,
+            nyuu(&target, files.clone(), |work| work.join("nyuu.nzb")),
+            pesto(&target, files.clone()),
+        ];
+        for tool in &mut tools {
+            tool.validate = Some(Box::new(move |work, _| expect_segments(work, expected)));
+        }
+        cases.push(Case {
+            stage: "post",
+            title: format!(
+                "post {} in 4 files to {}, {CONNECTIONS} connections, {ARTICLE}-byte articles, no post check",
+                mib(bytes),
+                target.name
+            ),
+            bytes,
+            tools,
+            prepare: None,
+        });
+    }
+    Ok(cases)
+}
+
+/// The whole job: a media-shaped folder to posted articles and an NZB, by
+/// `ap-server post` and by the chain users run today (7-Zip, then
+/// par2cmdline-turbo, then Nyuu), which needs temp space for the whole set.
+pub fn e2e(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
+    let bytes = if ctx.quick {
+        16 << 20
+    } else {
+        ctx.size.unwrap_or(2 << 30)
+    };
+    let folder = inputs::media_release(bytes, 8)?;
+    let target = targets(env)
+        .into_iter()
+        .next()
+        .context("no news server for e2e")?;
+    let volume = if ctx.quick { "4m" } else { "256m" };
+
+    let (t, dir, server) = (target.clone(), folder.clone(), ctx.ours.server.clone());
+    let ours = Tool::new(format!("ap-server post → {}", target.name), move |work| {
+        let mut c = Command::new(&server);
+        c.arg("post")
+            .arg(&dir)
+            .arg("--server")
+            .arg(format!("nntp://{}:{}", t.host, t.port));
+        c.args([
+            "--connections",
+            &CONNECTIONS.to_string(),
+            "--redundancy",
+            "10",
+            "--nzb-out",
+        ]);
+        c.arg(work.join("ours.nzb"));
+        c
+    })
+    .ours()
+    .unavailable_if(
+        (!ctx.ours.server_has("post"))
+            .then(|| "`ap-server post` does not exist yet (pipeline issue)".into()),
+    );
+
+    let t = target.clone();
+    let dir = folder.clone();
+    let chain = Tool::new(format!("7zz -mx=0 + par2cmdline-turbo + Nyuu → {}", target.name), move |work| {
+        let auth = if t.auth { format!("-u {} -p testpass", inn::USER) } else { String::new() };
+        let script = format!(
+            "set -e; cd '{dir}'; 7zz a -bd -mx=0 -mhe=on -pbench -v{volume} '{w}/vol/set.7z' . >/dev/null; \
+             '{par2}' c -q -s{SLICE} -r10 '{w}/vol/set.par2' '{w}'/vol/set.7z.*; \
+             '{nyuu}' -h {host} -P {port} {auth} -n {CONNECTIONS} -a {ARTICLE} -g {group} --check-tries 0 -O -o '{w}/chain.nzb' '{w}'/vol/*",
+            dir = dir.display(),
+            w = work.display(),
+            par2 = par2_turbo().display(),
+            nyuu = node_bin("nyuu").display(),
+            host = t.host,
+            port = t.port,
+            group = inn::GROUP,
+        );
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(script);
+        c
+    })
+    .validate(|work, _| {
+        if nzb_segments(work)? == 0 {
+            bail!("the chain's NZB lists no segments");
+        }
+        Ok(())
+    });
+    Ok(vec![Case {
+        stage: "e2e",
+        title: format!(
+            "post a {} media-shaped folder to {}, {CONNECTIONS} connections, 10% PAR2",
+            mib(bytes),
+            target.name
+        ),
+        bytes,
+        tools: vec![ours, chain],
+        prepare: None,
+    }])
+}
