@@ -44,6 +44,10 @@ pub struct EncoderConfig {
 /// purpose, so posted sets do not name this tool.
 pub const DEFAULT_CREATOR: &str = "PAR 2.0 client";
 
+/// A slice waiting for the next batch: global number, file, slice index,
+/// data, and its MD5 if the caller had it.
+type Pending = (u64, usize, usize, Vec<u8>, Option<Hash>);
+
 struct FileState {
     input: InputFile,
     slices: u64,
@@ -66,7 +70,7 @@ pub struct Encoder {
     recovery: u32,
     engine: Option<Engine>,
     batch: usize,
-    pending: Vec<(u64, usize, usize, Vec<u8>)>,
+    pending: Vec<Pending>,
     spare: Vec<Vec<u8>>,
     split_buf: Vec<u8>,
     creator: String,
@@ -178,6 +182,29 @@ impl Encoder {
     /// Adds slice `index` of file `file` (its bytes; the last slice of a file
     /// may be short). Any order; each slice once.
     pub fn add_slice(&mut self, file: usize, index: u64, data: &[u8]) -> Result<(), Error> {
+        self.add(file, index, data, None)
+    }
+
+    /// Like [`add_slice`](Encoder::add_slice), with the slice's MD5 (of the
+    /// zero-padded slice) already computed, as [`crate::FileHasher`] makes
+    /// it while hashing the whole file in the same pass.
+    pub fn add_slice_hashed(
+        &mut self,
+        file: usize,
+        index: u64,
+        data: &[u8],
+        md5: Hash,
+    ) -> Result<(), Error> {
+        self.add(file, index, data, Some(md5))
+    }
+
+    fn add(
+        &mut self,
+        file: usize,
+        index: u64,
+        data: &[u8],
+        md5: Option<Hash>,
+    ) -> Result<(), Error> {
         let f = self.files.get(file).ok_or(Error::NoSuchFile(file))?;
         if index >= f.slices {
             return Err(Error::SliceOutOfRange {
@@ -211,7 +238,7 @@ impl Encoder {
         buf.extend_from_slice(data);
         buf.resize(self.slice_size, 0);
         self.pending
-            .push((f.first_slice + index, file, index as usize, buf));
+            .push((f.first_slice + index, file, index as usize, buf, md5));
         if self.pending.len() == self.batch {
             self.flush()?;
         }
@@ -242,7 +269,7 @@ impl Encoder {
             .pending
             .par_iter()
             .zip(self.split_buf.par_chunks_mut(split))
-            .map(|((_, _, _, data), out)| {
+            .map(|((_, _, _, data, _), out)| {
                 gf::to_split(data, out);
                 let mut crc = Crc::new();
                 crc.update(data);
@@ -251,10 +278,24 @@ impl Encoder {
             .collect();
         // Slice MD5s sixteen lanes at a time (all slices are padded to the
         // same length).
-        let datas: Vec<&[u8]> = self.pending.iter().map(|p| p.3.as_slice()).collect();
-        let md5s: Vec<Hash> = datas.par_chunks(16).flat_map_iter(md5x::md5_many).collect();
+        let unhashed: Vec<&[u8]> = self
+            .pending
+            .iter()
+            .filter(|p| p.4.is_none())
+            .map(|p| p.3.as_slice())
+            .collect();
+        let mut computed = unhashed
+            .par_chunks(16)
+            .flat_map_iter(md5x::md5_many)
+            .collect::<Vec<Hash>>()
+            .into_iter();
+        let md5s: Vec<Hash> = self
+            .pending
+            .iter()
+            .map(|p| p.4.or_else(|| computed.next()).unwrap_or_default())
+            .collect();
         let sums = md5s.into_iter().zip(crcs);
-        for ((_, file, index, _), sum) in self.pending.iter().zip(sums) {
+        for ((_, file, index, _, _), sum) in self.pending.iter().zip(sums) {
             self.files[*file].checksums[*index] = Some(sum);
         }
         if let Some(engine) = &mut self.engine {
@@ -269,7 +310,7 @@ impl Encoder {
             let inputs: Vec<&[u8]> = self.split_buf.chunks_exact(split).take(n).collect();
             engine.process(&inputs, &coeffs).map_err(Error::Spill)?;
         }
-        for (.., buf) in self.pending.drain(..) {
+        for (_, _, _, buf, _) in self.pending.drain(..) {
             self.spare.push(buf);
         }
         Ok(())

@@ -12,6 +12,7 @@ use md5::{Digest, Md5};
 
 use crate::Error;
 use crate::create::{Created, DEFAULT_CREATOR, Encoder, EncoderConfig, InputFile};
+use crate::md5x2::FileHasher;
 use crate::packet::Hash;
 use crate::plan::{self, Redundancy, VolumeLayout};
 
@@ -120,7 +121,9 @@ pub fn create_files(
             drop(tx);
             for msg in rx {
                 match msg {
-                    Msg::Slice(file, index, data) => encoder.add_slice(file, index, &data)?,
+                    Msg::Slice(file, index, data, md5) => {
+                        encoder.add_slice_hashed(file, index, &data, md5)?
+                    }
                     Msg::Done(file, md5, head) => encoder.finish_file(file, md5, head)?,
                     Msg::Failed(path, e) => return Err(Error::io(&path, e)),
                 }
@@ -136,7 +139,7 @@ pub fn create_files(
 }
 
 enum Msg {
-    Slice(usize, u64, Vec<u8>),
+    Slice(usize, u64, Vec<u8>, Hash),
     Done(usize, Hash, Hash),
     Failed(PathBuf, io::Error),
 }
@@ -144,29 +147,17 @@ enum Msg {
 fn read_file(file: usize, path: &Path, slice: usize, tx: &mpsc::SyncSender<Msg>) {
     let run = || -> io::Result<()> {
         let mut f = File::open(path)?;
-        let mut md5 = Md5::new();
-        let mut head = Md5::new();
-        let mut head_left = 16384usize;
+        let mut hasher = FileHasher::new(slice);
         let mut index = 0u64;
         loop {
             let mut buf = vec![0u8; slice];
-            let mut got = 0;
-            while got < slice {
-                let n = f.read(&mut buf[got..])?;
-                if n == 0 {
-                    break;
-                }
-                got += n;
-            }
+            let got = crate::verify::read_full(&mut f, &mut buf)?;
             buf.truncate(got);
             if got == 0 {
                 break;
             }
-            md5.update(&buf);
-            let h = head_left.min(got);
-            head.update(&buf[..h]);
-            head_left -= h;
-            if tx.send(Msg::Slice(file, index, buf)).is_err() {
+            let md5 = hasher.slice(&buf);
+            if tx.send(Msg::Slice(file, index, buf, md5)).is_err() {
                 return Ok(());
             }
             index += 1;
@@ -174,11 +165,8 @@ fn read_file(file: usize, path: &Path, slice: usize, tx: &mpsc::SyncSender<Msg>)
                 break;
             }
         }
-        let _ = tx.send(Msg::Done(
-            file,
-            md5.finalize().into(),
-            head.finalize().into(),
-        ));
+        let (md5, head) = hasher.finish();
+        let _ = tx.send(Msg::Done(file, md5, head));
         Ok(())
     };
     if let Err(e) = run() {
