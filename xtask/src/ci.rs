@@ -43,5 +43,8 @@ pub fn ci() -> Result<()> {
         "--profile",
         "ci",
     ]))?;
+    // Every benchmark once on small inputs, each tool's output checked, so the
+    // harness cannot rot; no speed is asserted here.
+    run(cargo().args(["xtask", "bench", "all", "--quick"]))?;
     Ok(())
 }

@@ -91,6 +91,9 @@ pub struct Tool {
     pub command: Box<dyn Fn(&Path) -> Command>,
     /// Checks what a run produced in its work folder.
     pub validate: Option<Check>,
+    /// At most this many runs, for a reference tool so slow that one run
+    /// places it and more would blow the bench's time budget.
+    pub max_runs: Option<usize>,
 }
 
 impl Tool {
@@ -102,7 +105,13 @@ impl Tool {
             self_timed: false,
             command: Box::new(command),
             validate: None,
+            max_runs: None,
         }
+    }
+
+    pub fn max_runs(mut self, runs: usize) -> Self {
+        self.max_runs = Some(runs);
+        self
     }
 
     pub fn ours(mut self) -> Self {
@@ -320,7 +329,10 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
         for k in 0..n {
             let i = (k + round) % n;
             let tool = &case.tools[i];
-            if tool.unavailable.is_some() || rows[i].error.is_some() {
+            if tool.unavailable.is_some()
+                || rows[i].error.is_some()
+                || tool.max_runs.is_some_and(|max| round >= max)
+            {
                 continue;
             }
             let work = work_root.join(format!("{}-{i}", case.stage));

@@ -161,19 +161,19 @@ fn pesto(target: &Target, files: Vec<PathBuf>) -> Tool {
     let b = bin.clone();
     Tool::new(format!("pesto 0.10.5 → {}", target.name), move |work| {
         let mut c = Command::new(&b);
-        c.args(["--host", t.host, "--port", t.port]);
+        c.args(["-s", t.host, "-P", t.port, "--no-ssl"]);
         if t.auth {
-            c.args(["--user", inn::USER, "--password", "testpass"]);
+            c.args(["-u", inn::USER, "--auth-password", "testpass"]);
         }
+        // Same work as the others: no PAR2 of its own, no post check.
         c.args([
-            "--connections",
+            "-n",
             &CONNECTIONS.to_string(),
             "--article-size",
             &ARTICLE.to_string(),
         ]);
-        c.args(["--group", inn::GROUP, "--output"])
-            .arg(work.join("pesto.nzb"))
-            .args(&files);
+        c.args(["-g", inn::GROUP, "--par2", "0", "--no-check", "-o"]);
+        c.arg(work.join("pesto.nzb")).args(&files);
         c
     })
     .unavailable_if((!bin.is_file()).then(|| format!("pesto not found at {}", bin.display())))

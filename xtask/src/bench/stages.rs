@@ -165,12 +165,16 @@ fn par2(ctx: &Ctx) -> Result<Vec<Case>> {
             .ours()
             .unavailable_if((!have_ours).then(|| "`ap-server par2` does not exist yet".into())),
         );
-        for (name, bin) in [
-            ("par2cmdline-turbo 1.4.0", par2_turbo()),
-            ("par2cmdline 0.8.1", PathBuf::from("/usr/bin/par2")),
+        for (name, bin, max_runs) in [
+            ("par2cmdline-turbo 1.4.0", par2_turbo(), None),
+            (
+                "par2cmdline 0.8.1 (1 run)",
+                PathBuf::from("/usr/bin/par2"),
+                Some(1),
+            ),
         ] {
             let (f, d) = (file.clone(), dir.clone());
-            tools.push(Tool::new(name, move |work| {
+            let tool = Tool::new(name, move |work| {
                 let mut c = Command::new(&bin);
                 c.arg("c").arg("-q").arg(format!("-s{slice}"));
                 match recovery {
@@ -179,7 +183,11 @@ fn par2(ctx: &Ctx) -> Result<Vec<Case>> {
                 };
                 c.arg("-B").arg(&d).arg(work.join("set.par2")).arg(&f);
                 c
-            }));
+            });
+            tools.push(match max_runs {
+                Some(n) => tool.max_runs(n),
+                None => tool,
+            });
         }
         let f = file.clone();
         let pm = parmesan.clone();
@@ -283,11 +291,12 @@ fn repair_case(ctx: &Ctx, bytes: u64) -> Result<Case> {
             (!ctx.ours.client_has("repair"))
                 .then(|| "`ap-client repair` does not exist yet".into()),
         ),
-        Tool::new("par2cmdline 0.8.1", |work| {
+        Tool::new("par2cmdline 0.8.1 (1 run)", |work| {
             let mut c = Command::new("/usr/bin/par2");
             c.arg("r").arg("-q").arg(work.join("set.par2"));
             c
-        }),
+        })
+        .max_runs(1),
         Tool::new("par2cmdline-turbo 1.4.0", |work| {
             let mut c = Command::new(par2_turbo());
             c.arg("r").arg("-q").arg(work.join("set.par2"));
