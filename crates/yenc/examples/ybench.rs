@@ -42,19 +42,24 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some("avx512") => Kernel::Avx512,
         Some(other) => return Err(format!("unknown kernel {other:?}").into()),
     };
+    // Line length: 128 as posted; YBENCH_LINE overrides it for experiments.
+    let line: usize = std::env::var("YBENCH_LINE")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(128);
     let data = std::fs::read(path)?;
-    let mut enc = vec![0u8; max_encoded_len(data.len(), 128)];
-    let enc_len = encode_raw_with(kernel, &data, 128, &mut enc)?;
+    let mut enc = vec![0u8; max_encoded_len(data.len(), line)];
+    let enc_len = encode_raw_with(kernel, &data, line, &mut enc)?;
     let mut dec = vec![0u8; enc_len];
     // One untimed run so page faults do not count.
     let start;
     let mut check = 0u64;
     match op.as_str() {
         "encode" => {
-            encode_raw_with(kernel, &data, 128, &mut enc)?;
+            encode_raw_with(kernel, &data, line, &mut enc)?;
             start = Instant::now();
             for _ in 0..runs {
-                check += encode_raw_with(kernel, &data, 128, &mut enc)? as u64;
+                check += encode_raw_with(kernel, &data, line, &mut enc)? as u64;
             }
         }
         "decode" => {

@@ -162,8 +162,18 @@ fn close_line_slots(
     (end + 2, i + 1)
 }
 
-/// AVX-512 VBMI2: 64 input bytes a step as two halves of 32, each expanded
-/// with `vpexpandb` into one 64-byte store.
+/// AVX-512 VBMI2: 64 input bytes a step as two halves of 32, each
+/// expanded with `vpexpandb` into one 64-byte store.
+///
+/// Loads never wait on the line layout: a step always advances the input
+/// by 64, and a line break inside its output is made by storing the output
+/// after the break again, masked, two bytes further on, with CRLF written
+/// between. So the only chain from one step to the next is the column and
+/// output counts, and steps overlap freely in the CPU. Only when the break
+/// lands next to a byte that the line-edge rules escape (TAB or SPACE
+/// ending the line; `.`, TAB or SPACE starting the next) or a step would
+/// hold two breaks does it fall back to closing the line and re-reading
+/// from the byte after it, as the SSSE3/AVX2 kernels always do.
 ///
 /// # Safety
 /// The CPU must support AVX-512 F/BW/VL/VBMI/VBMI2 and BMI2.
@@ -177,22 +187,22 @@ pub(crate) unsafe fn encode_avx512(
     let (n, cap) = (input.len(), out.len());
     let (mut ip, mut op, mut c) = (0, 0, *col);
     // SAFETY: loads read 64 bytes at `ip` with `ip + 64 <= n`; stores write
-    // 64 bytes at `op` and at `op + lenA <= op + 64`, and a line close
-    // touches at most `op + 64 + 67`, all within `op + 2 * ROOM <= cap`.
+    // 64 bytes at `op`, `op + 2`, `op + lenA` or `op + lenA + 2` (lenA <= 64),
+    // and a line close touches at most `op + 64 + 67`, all within
+    // `op + 2 * ROOM <= cap`. Byte reads at `ip + i + 1` stay below `ip + 64`.
     unsafe {
         let table = _mm256_loadu_si256(SPECIAL32.as_ptr().cast());
         let k42 = _mm256_set1_epi8(42);
         let k64 = _mm256_set1_epi8(64);
         let eq = _mm512_set1_epi8(b'=' as i8);
+        let crlf = _mm_set1_epi16(0x0a0d);
         while ip + 64 <= n && op + 2 * ROOM <= cap {
             let src = input.as_ptr().add(ip);
             let va = _mm256_add_epi8(_mm256_loadu_si256(src.cast()), k42);
             let vb = _mm256_add_epi8(_mm256_loadu_si256(src.add(32).cast()), k42);
             let mut ma = _mm256_cmpeq_epi8_mask(_mm256_permutexvar_epi8(va, table), va);
             let mb = _mm256_cmpeq_epi8_mask(_mm256_permutexvar_epi8(vb, table), vb);
-            if c == 0 && starts_line_escape(input[ip]) {
-                ma |= 1;
-            }
+            ma |= u32::from(c == 0 && starts_line_escape(*src));
             let da = data_slots(ma);
             let db = data_slots(mb);
             let oa = _mm512_mask_expand_epi8(
@@ -207,30 +217,49 @@ pub(crate) unsafe fn encode_avx512(
             );
             let len_a = 32 + ma.count_ones() as usize;
             let len_b = 32 + mb.count_ones() as usize;
+            let total = len_a + len_b;
             let dst = out.as_mut_ptr().add(op);
             _mm512_storeu_si512(dst.cast(), oa);
             _mm512_storeu_si512(dst.add(len_a).cast(), ob);
-            if c + len_a + len_b < line {
+            if c + total < line {
                 ip += 64;
-                op += len_a + len_b;
-                c += len_a + len_b;
+                op += total;
+                c += total;
                 continue;
             }
-            let (w, used) = if c + len_a >= line {
-                close_line_slots(out, op, &input[ip..ip + 32], ma, da, line - c)
+            // The line ends with the byte whose data slot is the first at or
+            // after column `line - 1`.
+            let in_a = c + len_a >= line;
+            let (m, data, base_in, base_out) = if in_a {
+                (ma, da, 0, 0)
             } else {
-                let (w, used) = close_line_slots(
-                    out,
-                    op + len_a,
-                    &input[ip + 32..ip + 64],
-                    mb,
-                    db,
-                    line - c - len_a,
-                );
-                (w + len_a, used + 32)
+                (mb, db, 32, len_a)
             };
-            op += w;
-            ip += used;
+            let r1 = line - c - base_out - 1;
+            let i = (data & ((1u64 << r1) - 1)).count_ones() as usize;
+            let d = base_out + r1 + (data >> r1).trailing_zeros() as usize;
+            let last = src.add(base_in + i).read().wrapping_add(42);
+            let edge = ((m >> i) & 1 == 0 && (last == b'\t' || last == b' '))
+                || (base_in + i < 63 && starts_line_escape(src.add(base_in + i + 1).read()));
+            let rest = total - (d + 1);
+            if line >= 64 && !edge && rest < line {
+                // Output bytes after the break, per half.
+                let shift = |k: usize| u64::MAX.checked_shl(k as u32).unwrap_or(0);
+                let after_a = shift(d + 1) & (u64::MAX >> (64 - len_a));
+                let after_b = shift((d + 1).saturating_sub(len_a)) & (u64::MAX >> (64 - len_b));
+                _mm512_mask_storeu_epi8(dst.add(2).cast(), after_a, oa);
+                _mm512_mask_storeu_epi8(dst.add(len_a + 2).cast(), after_b, ob);
+                _mm_storeu_si16(dst.add(d + 1).cast(), crlf);
+                ip += 64;
+                op += total + 2;
+                c = rest;
+                continue;
+            }
+            let half = &input[ip + base_in..ip + base_in + 32];
+            let (w, used) =
+                close_line_slots(out, op + base_out, half, m, data, line - c - base_out);
+            op += base_out + w;
+            ip += base_in + used;
             c = 0;
         }
     }
