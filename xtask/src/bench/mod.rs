@@ -301,6 +301,9 @@ pub struct RowResult {
     pub samples: Vec<Sample>,
     pub unavailable: Option<String>,
     pub error: Option<String>,
+    /// Runs of a peer that failed and were run again (Nyuu 0.4.0 dies now
+    /// and then with "Timer already set" against fast local servers).
+    pub crashes: Vec<String>,
 }
 
 pub struct CaseResult {
@@ -322,6 +325,7 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
             samples: Vec::new(),
             unavailable: t.unavailable.clone(),
             error: None,
+            crashes: Vec::new(),
         })
         .collect();
     let n = case.tools.len();
@@ -336,25 +340,17 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
                 continue;
             }
             let work = work_root.join(format!("{}-{i}", case.stage));
-            let _ = fs::remove_dir_all(&work);
-            fs::create_dir_all(&work)?;
-            if let Some(prepare) = &case.prepare {
-                prepare(&work)?;
+            let mut outcome = attempt(case, tool, &work, round == 0, &mut rows[i]);
+            // A peer that crashes is run once more, and the crash is reported;
+            // our own tools get no second chance.
+            if let Err(err) = &outcome
+                && !tool.ours
+                && rows[i].crashes.is_empty()
+            {
+                eprintln!("   {:40} crashed, running again: {err:#}", tool.name);
+                rows[i].crashes.push(format!("{err:#}"));
+                outcome = attempt(case, tool, &work, round == 0, &mut rows[i]);
             }
-            let mut command = (tool.command)(&work);
-            rows[i].command = describe(&command);
-            // Peak disk counts what the tool adds, not what `prepare` put there.
-            let before = inputs::size_of(&work);
-            let outcome =
-                measure(&mut command, &work, tool.self_timed).and_then(|(mut sample, stdout)| {
-                    sample.peak_disk = sample.peak_disk.saturating_sub(before);
-                    if round == 0
-                        && let Some(check) = &tool.validate
-                    {
-                        check(&work, &stdout).context("its output did not check out")?;
-                    }
-                    Ok(sample)
-                });
             match outcome {
                 Ok(sample) => {
                     eprintln!("   {:40} {:8.3} s", tool.name, sample.seconds);
@@ -365,7 +361,6 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
                     rows[i].error = Some(format!("{err:#}"));
                 }
             }
-            let _ = fs::remove_dir_all(&work);
         }
     }
     Ok(CaseResult {
@@ -374,6 +369,34 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
         bytes: case.bytes,
         rows,
     })
+}
+
+/// One run of one tool in a fresh work folder, checked when `check` is set.
+fn attempt(
+    case: &Case,
+    tool: &Tool,
+    work: &Path,
+    check: bool,
+    row: &mut RowResult,
+) -> Result<Sample> {
+    let _ = fs::remove_dir_all(work);
+    fs::create_dir_all(work)?;
+    if let Some(prepare) = &case.prepare {
+        prepare(work)?;
+    }
+    let mut command = (tool.command)(work);
+    row.command = describe(&command);
+    // Peak disk counts what the tool adds, not what `prepare` put there.
+    let before = inputs::size_of(work);
+    let result = measure(&mut command, work, tool.self_timed).and_then(|(mut sample, stdout)| {
+        sample.peak_disk = sample.peak_disk.saturating_sub(before);
+        if check && let Some(validate) = &tool.validate {
+            validate(work, &stdout).context("its output did not check out")?;
+        }
+        Ok(sample)
+    });
+    let _ = fs::remove_dir_all(work);
+    result
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ fn case_json(case: &CaseResult, machine: &Value) -> Value {
                 "figures": figures(row, case.bytes),
                 "unavailable": row.unavailable,
                 "error": row.error,
+                "crashes": row.crashes,
             })
         })
         .collect();
@@ -143,11 +144,15 @@ fn render_case(case: &Value) -> String {
     );
     for row in &rows {
         let name = row["tool"].as_str().unwrap_or("");
-        let name = if row["ours"].as_bool() == Some(true) {
+        let mut name = if row["ours"].as_bool() == Some(true) {
             format!("**{name}**")
         } else {
             name.to_owned()
         };
+        let crashes = row["crashes"].as_array().map_or(0, Vec::len);
+        if crashes > 0 {
+            name.push_str(&format!(" ({crashes} crashed run repeated)"));
+        }
         if let Some(reason) = row["unavailable"].as_str() {
             out.push_str(&format!("| {name} | not run: {reason} | | | | | | | |\n"));
             continue;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::inputs::{self, files_under};
+use super::measure::json_number;
 use super::stages::{ARTICLE, SLICE, mib, node_bin, par2_turbo};
 use super::{Case, Ctx, Stage, Tool};
 use crate::inn;
@@ -194,7 +195,7 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
         let (t, f, bin) = (target.clone(), files.clone(), ours_bin.clone());
         let ours = Tool::new(
             format!("ap nntp-post (post-files) → {}", target.name),
-            move |work| {
+            move |_| {
                 let mut c = Command::new(bin.clone().unwrap_or_default());
                 let user = if t.auth {
                     format!("{}@", inn::USER)
@@ -209,11 +210,10 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
                 c.args([
                     "--connections",
                     &CONNECTIONS.to_string(),
-                    "--group",
-                    inn::GROUP,
-                    "--nzb",
+                    "--article-size",
+                    &ARTICLE.to_string(),
                 ]);
-                c.arg(work.join("ours.nzb")).args(&f);
+                c.args(["--group", inn::GROUP]).args(&f);
                 c
             },
         )
@@ -222,14 +222,24 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
             ours_bin
                 .is_none()
                 .then(|| "crates/nntp-post/examples/post-files.rs not built yet".into()),
-        );
-        let mut tools = vec![
-            ours,
+        )
+        .validate(move |_, stdout| {
+            // post-files writes no NZB; its summary counts what the server took.
+            let posted = json_number(stdout, "articles").unwrap_or(-1.0) as i64;
+            let lost = json_number(stdout, "failed").unwrap_or(0.0)
+                + json_number(stdout, "missing").unwrap_or(0.0);
+            if posted != expected as i64 || lost > 0.0 {
+                bail!("posted {posted} articles ({lost} lost), expected {expected}");
+            }
+            Ok(())
+        });
+        let mut tools = vec![ours];
+        for mut peer in [
             nyuu(&target, files.clone(), |work| work.join("nyuu.nzb")),
             pesto(&target, files.clone()),
-        ];
-        for tool in &mut tools {
-            tool.validate = Some(Box::new(move |work, _| expect_segments(work, expected)));
+        ] {
+            peer.validate = Some(Box::new(move |work, _| expect_segments(work, expected)));
+            tools.push(peer);
         }
         cases.push(Case {
             stage: "post",
