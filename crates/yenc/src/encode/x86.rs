@@ -332,13 +332,6 @@ pub(crate) unsafe fn encode_avx2(
                 esc = _mm256_or_si256(esc, first);
             }
             let m = _mm256_movemask_epi8(esc) as u32;
-            if m == 0 && c + 32 < line {
-                _mm256_storeu_si256(out.as_mut_ptr().add(op).cast(), v);
-                ip += 32;
-                op += 32;
-                c += 32;
-                continue;
-            }
             let vesc = _mm256_add_epi8(v, _mm256_and_si256(esc, k64));
             let dst = out.as_mut_ptr().add(op);
             let l0 = expand_lane(_mm256_castsi256_si128(vesc), m & 0xffff, dst);
@@ -395,13 +388,6 @@ pub(crate) unsafe fn encode_ssse3(
                 esc = _mm_or_si128(esc, first);
             }
             let m = _mm_movemask_epi8(esc) as u32;
-            if m == 0 && c + 16 < line {
-                _mm_storeu_si128(out.as_mut_ptr().add(op).cast(), v);
-                ip += 16;
-                op += 16;
-                c += 16;
-                continue;
-            }
             let vesc = _mm_add_epi8(v, _mm_and_si128(esc, k64));
             let len = expand_lane(vesc, m, out.as_mut_ptr().add(op));
             if c + len < line {
