@@ -338,6 +338,19 @@ fn missing() -> Vec<&'static Peer> {
         .collect()
 }
 
+fn pip_install() -> std::process::Command {
+    let mut pip = cmd("python3");
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--root-user-action=ignore",
+    ]);
+    pip
+}
+
 /// Fails, naming every missing peer and the install command, unless all are present.
 pub fn require_all() -> Result<()> {
     let missing = missing();
@@ -399,16 +412,7 @@ pub fn install() -> Result<()> {
         })
         .collect();
     if !pip.is_empty() {
-        run(cmd("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "--root-user-action=ignore",
-            ])
-            .args(&pip))?;
+        run(pip_install().args(&pip))?;
     }
     for peer in &todo {
         if let Source::PipTarget {
@@ -420,16 +424,8 @@ pub fn install() -> Result<()> {
         {
             let target = peers_dir().join(dir);
             let _ = fs::remove_dir_all(&target);
-            run(cmd("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    "--root-user-action=ignore",
-                    "--target",
-                ])
+            run(pip_install()
+                .arg("--target")
                 .arg(&target)
                 .arg(format!("{package}=={version}")))?;
         }

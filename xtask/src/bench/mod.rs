@@ -190,41 +190,33 @@ pub struct Ctx {
 fn build_ours(quick: bool) -> Result<Ours> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let profile = if quick { "dev" } else { "release" };
-    run(cmd(&cargo).current_dir(repo_root()).args([
-        "build",
-        "--locked",
-        "--profile",
-        profile,
-        "-p",
-        "ap-server",
-        "-p",
-        "ap-client",
-    ]))?;
+    let mut build = cmd(&cargo);
+    build
+        .current_dir(repo_root())
+        .args(["build", "--locked", "--profile", profile]);
+    build.args(["-p", "ap-server", "-p", "ap-client"]);
+    // Examples that stand in for a CLI subcommand until one exists.
+    let examples: Vec<(&str, &str)> = [("ap-yenc", "ybench"), ("ap-nntp-post", "post-files")]
+        .into_iter()
+        .filter(|(package, example)| {
+            let krate = package.trim_start_matches("ap-");
+            repo_root()
+                .join(format!("crates/{krate}/examples/{example}.rs"))
+                .is_file()
+        })
+        .collect();
+    for (package, example) in &examples {
+        build.args(["-p", package, "--example", example]);
+    }
+    run(&mut build)?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
     let dir = target.join(if quick { "debug" } else { "release" });
-    // Examples that stand in for a CLI subcommand until one exists.
-    let mut examples = Vec::new();
-    for (package, example) in [("ap-yenc", "ybench"), ("ap-nntp-post", "post-files")] {
-        let krate = package.trim_start_matches("ap-");
-        if repo_root()
-            .join(format!("crates/{krate}/examples/{example}.rs"))
-            .is_file()
-        {
-            run(cmd(&cargo).current_dir(repo_root()).args([
-                "build",
-                "--locked",
-                "--profile",
-                profile,
-                "-p",
-                package,
-                "--example",
-                example,
-            ]))?;
-            examples.push((example.to_owned(), dir.join("examples").join(example)));
-        }
-    }
+    let examples: Vec<(String, PathBuf)> = examples
+        .into_iter()
+        .map(|(_, example)| (example.to_owned(), dir.join("examples").join(example)))
+        .collect();
     let server = dir.join("ap-server");
     let client = dir.join("ap-client");
     let help = |bin: &Path| -> Result<String> {
