@@ -72,22 +72,71 @@ fn compress2(s1: &mut [u32; 4], s2: &mut [u32; 4], block: &[u8]) {
     fn i(b: u32, c: u32, d: u32) -> u32 {
         c ^ (b | !d)
     }
-    const S1: [u32; 4] = [7, 12, 17, 22];
-    const S2: [u32; 4] = [5, 9, 14, 20];
-    const S3: [u32; 4] = [4, 11, 16, 23];
-    const S4: [u32; 4] = [6, 10, 15, 21];
-    for r in 0..16 {
-        step!(f, r, r, S1[r % 4]);
-    }
-    for r in 16..32 {
-        step!(g, r, (5 * r + 1) % 16, S2[r % 4]);
-    }
-    for r in 32..48 {
-        step!(h, r, (3 * r + 5) % 16, S3[r % 4]);
-    }
-    for r in 48..64 {
-        step!(i, r, (7 * r) % 16, S4[r % 4]);
-    }
+    // Fully unrolled: constant rotations and message indices.
+    step!(f, 0, 0, 7);
+    step!(f, 1, 1, 12);
+    step!(f, 2, 2, 17);
+    step!(f, 3, 3, 22);
+    step!(f, 4, 4, 7);
+    step!(f, 5, 5, 12);
+    step!(f, 6, 6, 17);
+    step!(f, 7, 7, 22);
+    step!(f, 8, 8, 7);
+    step!(f, 9, 9, 12);
+    step!(f, 10, 10, 17);
+    step!(f, 11, 11, 22);
+    step!(f, 12, 12, 7);
+    step!(f, 13, 13, 12);
+    step!(f, 14, 14, 17);
+    step!(f, 15, 15, 22);
+    step!(g, 16, 1, 5);
+    step!(g, 17, 6, 9);
+    step!(g, 18, 11, 14);
+    step!(g, 19, 0, 20);
+    step!(g, 20, 5, 5);
+    step!(g, 21, 10, 9);
+    step!(g, 22, 15, 14);
+    step!(g, 23, 4, 20);
+    step!(g, 24, 9, 5);
+    step!(g, 25, 14, 9);
+    step!(g, 26, 3, 14);
+    step!(g, 27, 8, 20);
+    step!(g, 28, 13, 5);
+    step!(g, 29, 2, 9);
+    step!(g, 30, 7, 14);
+    step!(g, 31, 12, 20);
+    step!(h, 32, 5, 4);
+    step!(h, 33, 8, 11);
+    step!(h, 34, 11, 16);
+    step!(h, 35, 14, 23);
+    step!(h, 36, 1, 4);
+    step!(h, 37, 4, 11);
+    step!(h, 38, 7, 16);
+    step!(h, 39, 10, 23);
+    step!(h, 40, 13, 4);
+    step!(h, 41, 0, 11);
+    step!(h, 42, 3, 16);
+    step!(h, 43, 6, 23);
+    step!(h, 44, 9, 4);
+    step!(h, 45, 12, 11);
+    step!(h, 46, 15, 16);
+    step!(h, 47, 2, 23);
+    step!(i, 48, 0, 6);
+    step!(i, 49, 7, 10);
+    step!(i, 50, 14, 15);
+    step!(i, 51, 5, 21);
+    step!(i, 52, 12, 6);
+    step!(i, 53, 3, 10);
+    step!(i, 54, 10, 15);
+    step!(i, 55, 1, 21);
+    step!(i, 56, 8, 6);
+    step!(i, 57, 15, 10);
+    step!(i, 58, 6, 15);
+    step!(i, 59, 13, 21);
+    step!(i, 60, 4, 6);
+    step!(i, 61, 11, 10);
+    step!(i, 62, 2, 15);
+    step!(i, 63, 9, 21);
     for (s, v) in s1.iter_mut().zip([a1, b1, c1, d1]) {
         *s = s.wrapping_add(v);
     }

@@ -7,10 +7,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use md5::{Digest, Md5};
 use rayon::prelude::*;
 
 use crate::Error;
+use crate::md5x2::FileHasher;
 use crate::packet::Hash;
 use crate::set::{RecoverySet, SetFile};
 
@@ -134,26 +134,24 @@ fn check(set: &RecoverySet, f: &SetFile, path: &Path) -> Result<FileReport, Erro
     };
     let s = set.slice_size as usize;
     let mut buf = vec![0u8; s];
-    let mut whole = Md5::new();
-    let mut total = 0u64;
+    // File and slice MD5s in one two-stream pass.
+    let mut hasher = FileHasher::new(s);
+    let mut truncated = false;
     let mut good = Vec::with_capacity(slices);
     for (i, (md5, _crc)) in f.slices.iter().enumerate() {
         let want = (f.desc.length - i as u64 * s as u64).min(s as u64) as usize;
         let got = read_full(&mut file, &mut buf[..want]).map_err(|e| Error::io(path, e))?;
-        whole.update(&buf[..got]);
-        total += got as u64;
         if got < want {
+            truncated = true;
             good.resize(slices, false);
             break;
         }
-        buf[want..].fill(0);
-        let h: Hash = Md5::digest(&buf).into();
-        good.push(h == *md5);
+        good.push(hasher.slice(&buf[..want]) == *md5);
     }
     // Bytes past the expected end also make the file differ.
     let extra = read_full(&mut file, &mut [0u8; 1]).map_err(|e| Error::io(path, e))?;
-    let whole: Hash = whole.finalize().into();
-    let intact = extra == 0 && total == f.desc.length && whole == f.desc.md5;
+    let (whole, _) = hasher.finish();
+    let intact = !truncated && extra == 0 && whole == f.desc.md5;
     let status = if intact {
         good.iter_mut().for_each(|g| *g = true);
         FileStatus::Complete

@@ -107,7 +107,39 @@ pub fn split_len(len: usize) -> usize {
 /// Converts little-endian words into split layout; `dst` is
 /// `split_len(src.len())` long and the tail is zero-padded.
 pub fn to_split(src: &[u8], dst: &mut [u8]) {
-    debug_assert_eq!(dst.len(), split_len(src.len()));
+    if dst.len() != split_len(src.len()) {
+        return;
+    }
+    let whole = src.len() / BLOCK * BLOCK;
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 detected; both ranges are `whole` bytes of blocks.
+        unsafe { x86::to_split_avx2(&src[..whole], &mut dst[..whole]) };
+        to_split_scalar(&src[whole..], &mut dst[whole..]);
+        return;
+    }
+    to_split_scalar(src, dst);
+}
+
+/// Converts split layout back into little-endian words, writing `dst.len()`
+/// bytes (at most the data `src` holds).
+pub fn from_split(src: &[u8], dst: &mut [u8]) {
+    if src.len() < split_len(dst.len()) {
+        return;
+    }
+    let whole = dst.len() / BLOCK * BLOCK;
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 detected; both ranges are `whole` bytes of blocks.
+        unsafe { x86::from_split_avx2(&src[..whole], &mut dst[..whole]) };
+        from_split_scalar(&src[whole..], &mut dst[whole..]);
+        return;
+    }
+    from_split_scalar(src, dst);
+}
+
+/// The reference of [`to_split`].
+pub fn to_split_scalar(src: &[u8], dst: &mut [u8]) {
     for (s, d) in src.chunks(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
         if s.len() == BLOCK {
             let (lo, hi) = d.split_at_mut(BLOCK / 2);
@@ -124,9 +156,8 @@ pub fn to_split(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// Converts split layout back into little-endian words, writing `dst.len()`
-/// bytes (at most the data `src` holds).
-pub fn from_split(src: &[u8], dst: &mut [u8]) {
+/// The reference of [`from_split`].
+pub fn from_split_scalar(src: &[u8], dst: &mut [u8]) {
     for (d, s) in dst.chunks_mut(BLOCK).zip(src.chunks_exact(BLOCK)) {
         if d.len() == BLOCK {
             let (lo, hi) = s.split_at(BLOCK / 2);

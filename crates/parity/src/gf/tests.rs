@@ -26,6 +26,26 @@ fn split_layout_round_trips_any_length() {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The SIMD layout conversions equal the scalar ones, any length.
+    #[test]
+    fn split_conversions_equal_scalar(len in 0usize..1000, seed in any::<u8>()) {
+        let src: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(29) ^ seed).collect();
+        let mut want = vec![0u8; split_len(len)];
+        to_split_scalar(&src, &mut want);
+        let mut got = vec![0xAAu8; split_len(len)];
+        to_split(&src, &mut got);
+        prop_assert_eq!(&got, &want);
+        let mut back = vec![0u8; len];
+        from_split(&got, &mut back);
+        let mut back_ref = vec![0u8; len];
+        from_split_scalar(&want, &mut back_ref);
+        prop_assert_eq!(&back, &back_ref);
+        prop_assert_eq!(&back, &src);
+    }
+}
+
 #[test]
 fn scalar_kernel_multiplies_words() {
     let words: Vec<u16> = (0..64u16).map(|i| i.wrapping_mul(977) ^ 0x5a5a).collect();

@@ -190,3 +190,64 @@ pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], mats: &[[u64; 4
         }
     }
 }
+
+/// Split layout from little-endian words, whole blocks: within each 128-bit
+/// lane gather even bytes then odd bytes, then regroup the 64-bit halves.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn to_split_avx2(src: &[u8], dst: &mut [u8]) {
+    let mask = _mm256_setr_epi8(
+        0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5,
+        7, 9, 11, 13, 15,
+    );
+    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        // SAFETY: `s` and `d` are BLOCK bytes; offsets stay inside.
+        unsafe {
+            let v: [__m256i; 4] = std::array::from_fn(|k| {
+                let x = _mm256_loadu_si256(s.as_ptr().add(32 * k).cast());
+                // [lo(lane0) lo(lane1) hi(lane0) hi(lane1)]
+                _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_shuffle_epi8(x, mask))
+            });
+            let dp = d.as_mut_ptr();
+            _mm256_storeu_si256(dp.cast(), _mm256_permute2x128_si256::<0x20>(v[0], v[1]));
+            _mm256_storeu_si256(
+                dp.add(32).cast(),
+                _mm256_permute2x128_si256::<0x20>(v[2], v[3]),
+            );
+            _mm256_storeu_si256(
+                dp.add(64).cast(),
+                _mm256_permute2x128_si256::<0x31>(v[0], v[1]),
+            );
+            _mm256_storeu_si256(
+                dp.add(96).cast(),
+                _mm256_permute2x128_si256::<0x31>(v[2], v[3]),
+            );
+        }
+    }
+}
+
+/// Little-endian words from split layout, whole blocks: byte-interleave the
+/// low and high halves, then put the 128-bit lanes back in order.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn from_split_avx2(src: &[u8], dst: &mut [u8]) {
+    for (s, d) in src.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        // SAFETY: `s` and `d` are BLOCK bytes; offsets stay inside.
+        unsafe {
+            let sp = s.as_ptr();
+            let dp = d.as_mut_ptr();
+            for half in 0..2 {
+                let lo = _mm256_loadu_si256(sp.add(32 * half).cast());
+                let hi = _mm256_loadu_si256(sp.add(64 + 32 * half).cast());
+                let a = _mm256_unpacklo_epi8(lo, hi);
+                let b = _mm256_unpackhi_epi8(lo, hi);
+                _mm256_storeu_si256(
+                    dp.add(64 * half).cast(),
+                    _mm256_permute2x128_si256::<0x20>(a, b),
+                );
+                _mm256_storeu_si256(
+                    dp.add(64 * half + 32).cast(),
+                    _mm256_permute2x128_si256::<0x31>(a, b),
+                );
+            }
+        }
+    }
+}
