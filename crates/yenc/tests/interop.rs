@@ -241,3 +241,137 @@ for (let i = 0; i < {n}; i++)
         assert_eq!(report.begin.part, Some(i as u32 + 1));
     }
 }
+
+/// Reads one NNTP response line (with its CRLF).
+fn nntp_line(r: &mut impl std::io::BufRead) -> Vec<u8> {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).unwrap();
+    line
+}
+
+/// Sends a command and checks the reply code.
+fn nntp_cmd(w: &mut std::net::TcpStream, r: &mut impl std::io::BufRead, cmd: &str, want: &str) {
+    use std::io::Write;
+    w.write_all(cmd.as_bytes()).unwrap();
+    w.write_all(b"\r\n").unwrap();
+    let reply = nntp_line(r);
+    let verb = cmd.split(' ').take(2).collect::<Vec<_>>().join(" ");
+    assert!(
+        reply.starts_with(want.as_bytes()),
+        "{verb}: {}",
+        String::from_utf8_lossy(&reply)
+    );
+}
+
+#[test]
+fn we_decode_nyuu_posts_fetched_from_inn2() {
+    // The whole path: Nyuu's CLI posts to INN2, we fetch the articles raw
+    // (dot-stuffed, with the server's headers) and decode them.
+    let server = ap_tests::inn2();
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = test_file(350_000);
+    // Fresh content each run, so nothing on the server can stand in for it.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    data[..16].copy_from_slice(&stamp.to_le_bytes());
+    let file = dir.path().join("nyuu file.bin");
+    std::fs::write(&file, &data).unwrap();
+    let nzb = dir.path().join("out.nzb");
+    let (host, port) = server.addr.rsplit_once(':').unwrap();
+    run_ok(
+        ap_tests::peer_command("nyuu")
+            .args([
+                "-h",
+                host,
+                "-P",
+                port,
+                "-u",
+                &server.user,
+                "-p",
+                &server.pass,
+                "-g",
+                &server.group,
+                "-a",
+                "100K",
+                "-o",
+            ])
+            .arg(&nzb)
+            .arg(&file),
+    );
+    let nzb = std::fs::read_to_string(&nzb).unwrap();
+    let mut segments: Vec<(usize, String)> = nzb
+        .split("<segment ")
+        .skip(1)
+        .map(|s| {
+            let number = s
+                .split("number=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let id = s
+                .split('>')
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_owned();
+            (number, id)
+        })
+        .collect();
+    segments.sort();
+    assert_eq!(segments.len(), data.len().div_ceil(102_400), "{nzb}");
+
+    let stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut w = stream.try_clone().unwrap();
+    let mut r = std::io::BufReader::new(stream);
+    assert!(nntp_line(&mut r).starts_with(b"20"));
+    nntp_cmd(
+        &mut w,
+        &mut r,
+        &format!("AUTHINFO USER {}", server.user),
+        "381",
+    );
+    nntp_cmd(
+        &mut w,
+        &mut r,
+        &format!("AUTHINFO PASS {}", server.pass),
+        "281",
+    );
+    let mut whole = Vec::new();
+    for (number, id) in &segments {
+        nntp_cmd(&mut w, &mut r, &format!("ARTICLE <{id}>"), "220");
+        let mut raw = Vec::new();
+        loop {
+            let line = nntp_line(&mut r);
+            assert!(
+                !line.is_empty(),
+                "connection closed inside article {number}"
+            );
+            if line == b".\r\n" {
+                break;
+            }
+            raw.extend_from_slice(&line);
+        }
+        let mut dec = Decoder::new();
+        let mut out = vec![0u8; raw.len()];
+        let p = dec.feed(&raw, &mut out).unwrap();
+        let report = dec.finish().unwrap();
+        assert_eq!(report.issues, vec![], "segment {number}");
+        assert_eq!(report.begin.name, "nyuu file.bin");
+        whole.extend_from_slice(&out[..p.written]);
+    }
+    assert!(
+        whole == data,
+        "Nyuu's post, fetched from INN2, decoded differently"
+    );
+}
