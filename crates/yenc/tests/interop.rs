@@ -39,10 +39,10 @@ const PART: usize = 100_000;
 fn our_parts(data: &[u8]) -> Vec<(PartInfo, Vec<u8>, u32)> {
     let total = data.len().div_ceil(PART) as u32;
     let mut file = FileCrc::default();
-    data.chunks(PART)
+    let parts: Vec<(PartInfo, Vec<u8>, u32)> = data
+        .chunks(PART)
         .enumerate()
         .map(|(i, chunk)| {
-            file.push(crc32(chunk), chunk.len() as u64);
             let mut info = PartInfo::new(
                 "my file (1).bin",
                 data.len() as u64,
@@ -52,12 +52,21 @@ fn our_parts(data: &[u8]) -> Vec<(PartInfo, Vec<u8>, u32)> {
                 chunk.len() as u64,
             );
             if i as u32 + 1 == total {
-                info.file_crc = Some(file.crc);
+                // The poster's way: the file CRC comes from the parts' CRCs.
+                info.crc_before = Some(file);
             }
             let (article, summary) = encode_part(&info, chunk).unwrap();
+            file.push(summary.pcrc32, chunk.len() as u64);
             (info, article, summary.pcrc32)
         })
-        .collect()
+        .collect();
+    let last = &parts.last().unwrap().1;
+    let want = format!("crc32={:08x}\r\n", crc32(data));
+    assert!(
+        last.ends_with(want.as_bytes()),
+        "last part carries the file CRC"
+    );
+    parts
 }
 
 #[test]

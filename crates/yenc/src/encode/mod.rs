@@ -6,7 +6,7 @@ pub(crate) mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-use crate::crc::Crc32;
+use crate::crc::{Crc32, FileCrc};
 use crate::header::{write_begin, write_end, write_part};
 use crate::{EncodeError, Kernel};
 use std::io::{self, Write};
@@ -115,6 +115,11 @@ pub struct PartInfo {
     /// CRC32 of the whole file, written as `crc32=` when given. For a part
     /// that is the whole file it is filled in automatically.
     pub file_crc: Option<u32>,
+    /// CRC32 and length of the file bytes before this part. A poster that
+    /// encodes parts in order keeps a [`FileCrc`] of the parts so far and
+    /// passes it on the last part: `crc32=` is then derived from it and this
+    /// part's own CRC, with no second read of the data.
+    pub crc_before: Option<FileCrc>,
 }
 
 impl PartInfo {
@@ -135,6 +140,7 @@ impl PartInfo {
             len,
             line: DEFAULT_LINE,
             file_crc: None,
+            crc_before: None,
         }
     }
 
@@ -297,9 +303,18 @@ impl Encoder {
         }
         let pcrc32 = self.crc.finish();
         let whole = self.info.offset == 0 && self.info.len == self.info.file_size;
+        let derived = self
+            .info
+            .crc_before
+            .filter(|b| b.len == self.info.offset)
+            .map(|mut b| {
+                b.push(pcrc32, self.info.len);
+                b.crc
+            });
         let crc32 = self
             .info
             .file_crc
+            .or(derived)
             .or(if whole { Some(pcrc32) } else { None });
         let mut tail = Vec::with_capacity(MAX_TRAILER_LEN);
         write_end(&mut tail, self.info.len, self.info.part, pcrc32, crc32);
