@@ -371,7 +371,29 @@ unsafe fn decode_sse(
                     mask(_mm_set1_epi8(b'y' as i8))
                 })
             } else {
-                None
+                // SSE2 has no byte shuffle to pack with: plain 16-byte lanes
+                // are stored as vectors, the others decoded byte by byte.
+                *st = local;
+                for (l, lane) in lanes.iter().enumerate() {
+                    let special = (e | crlf) >> (16 * l) & 0xffff != 0;
+                    if !special && !st.esc && !st.line_start {
+                        _mm_storeu_si128(out.as_mut_ptr().add(op).cast(), _mm_sub_epi8(*lane, k42));
+                        ip += 16;
+                        op += 16;
+                        continue;
+                    }
+                    let (ci, co, stop) =
+                        scalar::decode(&input[ip..ip + 16], &mut out[op..], st, strip);
+                    ip += ci;
+                    op += co;
+                    match stop {
+                        Stop::Keyword => return (ip, op, Stop::Keyword),
+                        Stop::NeedMore => break,
+                        Stop::Done => {}
+                    }
+                }
+                local = *st;
+                continue;
             };
             let Some((keep, x)) = planned else {
                 *st = local;
