@@ -166,9 +166,9 @@ fn close_line_slots(
 /// expanded with `vpexpandb` into one 64-byte store.
 ///
 /// Loads never wait on the line layout: a step always advances the input
-/// by 64, and a line break inside its output is made by storing the output
-/// after the break again, masked, two bytes further on, with CRLF written
-/// between. So the only chain from one step to the next is the column and
+/// by 64, and a line break inside its output is made by leaving a two-byte
+/// gap in that half's expand mask after the break and writing CRLF into
+/// it. So the only chain from one step to the next is the column and
 /// output counts, and steps overlap freely in the CPU. Only when the break
 /// lands next to a byte that the line-edge rules escape (TAB or SPACE
 /// ending the line; `.`, TAB or SPACE starting the next) or a step would
@@ -205,23 +205,15 @@ pub(crate) unsafe fn encode_avx512(
             ma |= u32::from(c == 0 && starts_line_escape(*src));
             let da = data_slots(ma);
             let db = data_slots(mb);
-            let oa = _mm512_mask_expand_epi8(
-                eq,
-                da,
-                _mm512_castsi256_si512(_mm256_mask_add_epi8(va, ma, va, k64)),
-            );
-            let ob = _mm512_mask_expand_epi8(
-                eq,
-                db,
-                _mm512_castsi256_si512(_mm256_mask_add_epi8(vb, mb, vb, k64)),
-            );
+            let ea = _mm512_castsi256_si512(_mm256_mask_add_epi8(va, ma, va, k64));
+            let eb = _mm512_castsi256_si512(_mm256_mask_add_epi8(vb, mb, vb, k64));
             let len_a = 32 + ma.count_ones() as usize;
             let len_b = 32 + mb.count_ones() as usize;
             let total = len_a + len_b;
             let dst = out.as_mut_ptr().add(op);
-            _mm512_storeu_si512(dst.cast(), oa);
-            _mm512_storeu_si512(dst.add(len_a).cast(), ob);
             if c + total < line {
+                _mm512_storeu_si512(dst.cast(), _mm512_mask_expand_epi8(eq, da, ea));
+                _mm512_storeu_si512(dst.add(len_a).cast(), _mm512_mask_expand_epi8(eq, db, eb));
                 ip += 64;
                 op += total;
                 c += total;
@@ -230,31 +222,37 @@ pub(crate) unsafe fn encode_avx512(
             // The line ends with the byte whose data slot is the first at or
             // after column `line - 1`.
             let in_a = c + len_a >= line;
-            let (m, data, base_in, base_out) = if in_a {
-                (ma, da, 0, 0)
+            let (m, data, base_in, base_out, len_h) = if in_a {
+                (ma, da, 0, 0, len_a)
             } else {
-                (mb, db, 32, len_a)
+                (mb, db, 32, len_a, len_b)
             };
             let r1 = line - c - base_out - 1;
             let i = (data & ((1u64 << r1) - 1)).count_ones() as usize;
-            let d = base_out + r1 + (data >> r1).trailing_zeros() as usize;
+            let t = r1 + (data >> r1).trailing_zeros() as usize + 1;
             let last = src.add(base_in + i).read().wrapping_add(42);
             let edge = ((m >> i) & 1 == 0 && (last == b'\t' || last == b' '))
                 || (base_in + i < 63 && starts_line_escape(src.add(base_in + i + 1).read()));
-            let rest = total - (d + 1);
-            if line >= 64 && !edge && rest < line {
-                // Output bytes after the break, per half.
-                let shift = |k: usize| u64::MAX.checked_shl(k as u32).unwrap_or(0);
-                let after_a = shift(d + 1) & (u64::MAX >> (64 - len_a));
-                let after_b = shift((d + 1).saturating_sub(len_a)) & (u64::MAX >> (64 - len_b));
-                _mm512_mask_storeu_epi8(dst.add(2).cast(), after_a, oa);
-                _mm512_mask_storeu_epi8(dst.add(len_a + 2).cast(), after_b, ob);
-                _mm_storeu_si16(dst.add(d + 1).cast(), crlf);
+            let rest = total - (base_out + t);
+            if line >= 64 && !edge && rest < line && len_h + 2 <= 64 {
+                // Leave a two-byte gap after the break in that half's data
+                // slots, so one expand lays out both lines; CRLF fills it.
+                let gap =
+                    (data & ((1u64 << t) - 1)) | (data >> t).checked_shl(t as u32 + 2).unwrap_or(0);
+                let (ga, gb, shift_b) = if in_a { (gap, db, 2) } else { (da, gap, 0) };
+                _mm512_storeu_si512(dst.cast(), _mm512_mask_expand_epi8(eq, ga, ea));
+                _mm512_storeu_si512(
+                    dst.add(len_a + shift_b).cast(),
+                    _mm512_mask_expand_epi8(eq, gb, eb),
+                );
+                _mm_storeu_si16(dst.add(base_out + t).cast(), crlf);
                 ip += 64;
                 op += total + 2;
                 c = rest;
                 continue;
             }
+            _mm512_storeu_si512(dst.cast(), _mm512_mask_expand_epi8(eq, da, ea));
+            _mm512_storeu_si512(dst.add(len_a).cast(), _mm512_mask_expand_epi8(eq, db, eb));
             let half = &input[ip + base_in..ip + base_in + 32];
             let (w, used) =
                 close_line_slots(out, op + base_out, half, m, data, line - c - base_out);
