@@ -3,10 +3,9 @@
 
 use std::io::{self, Write};
 
-use aes::Aes256;
-use aes::cipher::array::Array;
-use aes::cipher::{BlockModeEncrypt, KeyIvInit};
 use sha2::{Digest, Sha256};
+
+use crate::cbc_kernel::CbcEncryptor;
 
 use crate::error::{Error, Result};
 
@@ -124,13 +123,11 @@ impl Key {
     }
 }
 
-type Enc = cbc::Encryptor<Aes256>;
-
 /// Encrypts everything written through it; [`AesWriter::finish`] pads the
 /// last block with zeros as 7-Zip does and reports (plain, encrypted) sizes.
 pub(crate) struct AesWriter<W: Write> {
     inner: W,
-    enc: Enc,
+    enc: CbcEncryptor,
     pending: Vec<u8>,
     buf: Vec<u8>,
     plain: u64,
@@ -140,7 +137,7 @@ impl<W: Write> AesWriter<W> {
     pub(crate) fn new(inner: W, key: &Key, iv: &[u8; 16]) -> Self {
         AesWriter {
             inner,
-            enc: Enc::new(&Array::from(key.key), &Array::from(*iv)),
+            enc: CbcEncryptor::new(&key.key, iv),
             pending: Vec::with_capacity(16),
             buf: Vec::new(),
             plain: 0,
@@ -154,8 +151,7 @@ impl<W: Write> AesWriter<W> {
         if !self.pending.is_empty() || !data.len().is_multiple_of(16) {
             return self.write_all(data);
         }
-        let (blocks, _) = Array::slice_as_chunks_mut(data);
-        self.enc.encrypt_blocks(blocks);
+        self.enc.encrypt(data);
         self.plain += data.len() as u64;
         self.inner.write_all(data)
     }
@@ -166,8 +162,7 @@ impl<W: Write> AesWriter<W> {
         if !self.pending.is_empty() {
             let mut block = [0u8; 16];
             block[..self.pending.len()].copy_from_slice(&self.pending);
-            let mut block = Array::from(block);
-            self.enc.encrypt_block(&mut block);
+            self.enc.encrypt(&mut block);
             self.inner.write_all(&block)?;
         }
         let packed = self.plain.div_ceil(16) * 16;
@@ -185,8 +180,7 @@ impl<W: Write> Write for AesWriter<W> {
             if self.pending.len() == 16 {
                 let mut block = [0u8; 16];
                 block.copy_from_slice(&self.pending);
-                let mut block = Array::from(block);
-                self.enc.encrypt_block(&mut block);
+                self.enc.encrypt(&mut block);
                 self.inner.write_all(&block)?;
                 self.pending.clear();
             }
@@ -195,8 +189,7 @@ impl<W: Write> Write for AesWriter<W> {
         if whole > 0 {
             self.buf.clear();
             self.buf.extend_from_slice(&rest[..whole]);
-            let (blocks, _) = Array::slice_as_chunks_mut(&mut self.buf);
-            self.enc.encrypt_blocks(blocks);
+            self.enc.encrypt(&mut self.buf);
             self.inner.write_all(&self.buf)?;
         }
         self.pending.extend_from_slice(&rest[whole..]);

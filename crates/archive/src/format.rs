@@ -185,13 +185,18 @@ fn write_streams_info(out: &mut Vec<u8>, pack_pos: u64, folders: &[Folder], subs
 }
 
 /// The 7-Zip attribute word of an entry: Windows bits plus `st_mode << 16`.
+/// The file-type bits come from the entry's kind, never from `mode`, so a
+/// caller-built [`Entry`] cannot store a link as a file or the reverse.
 pub(crate) fn attributes(e: &Entry) -> u32 {
-    let win = if e.kind == EntryKind::Dir {
-        ATTR_DIRECTORY
-    } else {
-        ATTR_ARCHIVE
+    const S_IFREG: u32 = 0o100_000;
+    const S_IFDIR: u32 = 0o040_000;
+    const S_IFLNK: u32 = 0o120_000;
+    let (win, kind) = match e.kind {
+        EntryKind::Dir => (ATTR_DIRECTORY, S_IFDIR),
+        EntryKind::File { .. } => (ATTR_ARCHIVE, S_IFREG),
+        EntryKind::Symlink { .. } => (ATTR_ARCHIVE, S_IFLNK),
     };
-    win | ATTR_UNIX_EXTENSION | (e.mode << 16)
+    win | ATTR_UNIX_EXTENSION | ((kind | (e.mode & 0o7777)) << 16)
 }
 
 fn property(out: &mut Vec<u8>, id: u8, body: &[u8]) {

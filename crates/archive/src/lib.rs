@@ -69,6 +69,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cbc_kernel;
 mod crypto;
 mod error;
 mod extract;

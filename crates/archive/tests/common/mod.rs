@@ -95,13 +95,18 @@ pub enum Node {
     File {
         data: Vec<u8>,
         mode: u32,
-        mtime: SystemTime,
+        mtime: u64,
     },
     Dir {
         mode: u32,
-        mtime: SystemTime,
+        mtime: u64,
     },
     Link(String),
+}
+
+/// A time in 7z's unit (100 ns), the precision an archive keeps.
+fn ticks(t: SystemTime) -> u64 {
+    (t.duration_since(UNIX_EPOCH).unwrap().as_nanos() / 100) as u64
 }
 
 /// Every path under `root` except FIFOs and the names in `skip`.
@@ -126,13 +131,13 @@ fn walk(root: &Path, dir: &Path, skip: &[&str], out: &mut BTreeMap<String, Node>
             walk(root, &p, skip, out);
             Node::Dir {
                 mode: m.permissions().mode() & 0o7777,
-                mtime: m.modified().unwrap(),
+                mtime: ticks(m.modified().unwrap()),
             }
         } else if ft.is_file() {
             Node::File {
                 data: fs::read(&p).unwrap(),
                 mode: m.permissions().mode() & 0o7777,
-                mtime: m.modified().unwrap(),
+                mtime: ticks(m.modified().unwrap()),
             }
         } else {
             continue;
