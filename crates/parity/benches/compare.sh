@@ -21,10 +21,9 @@ echo "== create: ${size} MiB random, 768000-byte slices, 10% (interleaved, $roun
 for r in $(seq "$rounds"); do
   rm -rf "$work/o"; mkdir "$work/o"
   measure ours "$bin/ap-server" par2 "$work/data.bin" --out "$work/o" --slice-size 768000 --redundancy 10
-  rm -rf "$work/o"; mkdir "$work/o"
-  (cd "$work" && measure turbo "$turbo" c -q -q -s768000 -r10 o/t.par2 data.bin)
-  rm -rf "$work/o"; mkdir "$work/o"
-  (cd "$work" && measure parmesan "$parmesan" create -r 10 -s 768000 data.bin) ; rm -f "$work"/data.bin*.par2
+  rm -rf "$work/o"
+  (cd "$work" && measure turbo "$turbo" c -q -q -s768000 -r10 t.par2 data.bin); rm -f "$work"/t*.par2
+  (cd "$work" && measure parmesan "$parmesan" create -r 10 -s 768000 data.bin); rm -f "$work"/data.bin*.par2
 done
 echo "== repair: 10 volumes of $((size / 10)) MiB in one set, 12%, one volume missing"
 mkdir -p "$work/set"

@@ -3,16 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crc32fast::Hasher as Crc;
 use rayon::prelude::*;
 
+use crate::batch::{Pending, Worker};
 use crate::engine::Engine;
 use crate::gf;
 use crate::packet::{
     self, FileDesc, Hash, Ifsc, Main, TYPE_CREATOR, TYPE_FILE_DESC, TYPE_IFSC, TYPE_MAIN,
 };
 use crate::plan::{self, VolumeLayout};
-use crate::{Error, md5x, write};
+use crate::{Error, write};
 
 /// One input file of a set, as far as it is known before its bytes.
 #[derive(Debug, Clone)]
@@ -44,16 +44,14 @@ pub struct EncoderConfig {
 /// purpose, so posted sets do not name this tool.
 pub const DEFAULT_CREATOR: &str = "PAR 2.0 client";
 
-/// A slice waiting for the next batch: global number, file, slice index,
-/// data, and its MD5 if the caller had it.
-type Pending = (u64, usize, usize, Vec<u8>, Option<Hash>);
-
 struct FileState {
     input: InputFile,
     slices: u64,
     first_slice: u64,
     md5: Option<Hash>,
     checksums: Vec<Option<(Hash, u32)>>,
+    /// Slices handed to the encoder (their checksums may still be coming).
+    seen: Vec<bool>,
 }
 
 /// Builds one PAR2 recovery set from slices fed in any order.
@@ -66,13 +64,13 @@ pub struct Encoder {
     slice_size: usize,
     split: usize,
     files: Vec<FileState>,
-    constants: Vec<u16>,
+    input_slices: u64,
     recovery: u32,
-    engine: Option<Engine>,
+    worker: Worker,
+    spill: Option<PathBuf>,
     batch: usize,
     pending: Vec<Pending>,
     spare: Vec<Vec<u8>>,
-    split_buf: Vec<u8>,
     creator: String,
 }
 
@@ -111,6 +109,7 @@ impl Encoder {
                     first_slice: 0,
                     md5: None,
                     checksums: vec![None; slices as usize],
+                    seen: vec![false; slices as usize],
                 }
             })
             .collect();
@@ -134,11 +133,13 @@ impl Encoder {
         } else {
             config.recovery_slices
         };
-        // Batch: up to 32 slices, twice (raw and split), inside the budget
-        // left after the accumulators; at least 4 even when spilling.
         let acc = split.saturating_mul(recovery as usize);
+        // Two batches (one filling, one computing) of up to 64 slices inside
+        // the budget left after the accumulators. Each batch passes over all
+        // accumulators once, so bigger batches mean less memory traffic; at
+        // least 4 even when spilling.
         let room = config.memory.saturating_sub(acc) / (2 * split);
-        let batch = room.clamp(4, 32).min(total.max(1));
+        let batch = room.clamp(4, 64).min(total.max(1));
         let acc_budget = config.memory.saturating_sub(2 * batch * split);
         let engine = if recovery > 0 {
             Some(
@@ -154,24 +155,35 @@ impl Encoder {
         } else {
             None
         };
+        let spill = engine
+            .as_ref()
+            .and_then(Engine::spill_path)
+            .map(Path::to_path_buf);
+        let worker = Worker::spawn(
+            engine,
+            gf::input_constants(total),
+            recovery as usize,
+            slice_size,
+            split,
+        );
         Ok(Encoder {
             slice_size,
             split,
             files: states,
-            constants: gf::input_constants(total),
+            input_slices: total as u64,
             recovery,
-            engine,
+            worker,
+            spill,
             batch,
             pending: Vec::with_capacity(batch),
             spare: Vec::new(),
-            split_buf: vec![0u8; batch * split],
             creator: config.creator,
         })
     }
 
     /// The spill file, when the recovery data did not fit the memory budget.
     pub fn spill_path(&self) -> Option<&Path> {
-        self.engine.as_ref().and_then(Engine::spill_path)
+        self.spill.as_deref()
     }
 
     /// Number of recovery slices this set will carry.
@@ -222,25 +234,28 @@ impl Encoder {
                 want,
             });
         }
-        let seen = f.checksums[index as usize].is_some()
-            || self
-                .pending
-                .iter()
-                .any(|p| p.1 == file && p.2 as u64 == index);
-        if seen {
+        if f.seen[index as usize] {
             return Err(Error::DuplicateSlice {
                 file: f.input.name.clone(),
                 index,
             });
         }
+        let global = f.first_slice + index;
+        self.files[file].seen[index as usize] = true;
         let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
         buf.extend_from_slice(data);
-        buf.resize(self.slice_size, 0);
-        self.pending
-            .push((f.first_slice + index, file, index as usize, buf, md5));
+        // Room for the split layout the batch converts it to in place.
+        buf.resize(self.split, 0);
+        self.pending.push(Pending {
+            global,
+            file,
+            index: index as usize,
+            data: buf,
+            md5,
+        });
         if self.pending.len() == self.batch {
-            self.flush()?;
+            self.flush(1)?;
         }
         Ok(())
     }
@@ -259,59 +274,20 @@ impl Encoder {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
-            return Ok(());
+    /// Hands the pending batch to the worker, then collects finished
+    /// batches until at most `keep` are still in flight.
+    fn flush(&mut self, keep: usize) -> Result<(), Error> {
+        if !self.pending.is_empty() {
+            let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(self.batch));
+            self.worker.send(batch).map_err(Error::Spill)?;
         }
-        let n = self.pending.len();
-        let split = self.split;
-        let crcs: Vec<u32> = self
-            .pending
-            .par_iter()
-            .zip(self.split_buf.par_chunks_mut(split))
-            .map(|((_, _, _, data, _), out)| {
-                gf::to_split(data, out);
-                let mut crc = Crc::new();
-                crc.update(data);
-                crc.finalize()
-            })
-            .collect();
-        // Slice MD5s sixteen lanes at a time (all slices are padded to the
-        // same length).
-        let unhashed: Vec<&[u8]> = self
-            .pending
-            .iter()
-            .filter(|p| p.4.is_none())
-            .map(|p| p.3.as_slice())
-            .collect();
-        let mut computed = unhashed
-            .par_chunks(16)
-            .flat_map_iter(md5x::md5_many)
-            .collect::<Vec<Hash>>()
-            .into_iter();
-        let md5s: Vec<Hash> = self
-            .pending
-            .iter()
-            .map(|p| p.4.or_else(|| computed.next()).unwrap_or_default())
-            .collect();
-        let sums = md5s.into_iter().zip(crcs);
-        for ((_, file, index, _, _), sum) in self.pending.iter().zip(sums) {
-            self.files[*file].checksums[*index] = Some(sum);
-        }
-        if let Some(engine) = &mut self.engine {
-            let r = self.recovery as usize;
-            let mut coeffs = vec![0u16; r * n];
-            for (i, (global, ..)) in self.pending.iter().enumerate() {
-                let c = self.constants[*global as usize];
-                for j in 0..r {
-                    coeffs[j * n + i] = gf::pow(c, j as u32);
-                }
+        while self.worker.in_flight > keep {
+            let done = self.worker.recv().map_err(Error::Spill)?;
+            done.result.map_err(Error::Spill)?;
+            for (file, index, sum) in done.sums {
+                self.files[file].checksums[index] = Some(sum);
             }
-            let inputs: Vec<&[u8]> = self.split_buf.chunks_exact(split).take(n).collect();
-            engine.process(&inputs, &coeffs).map_err(Error::Spill)?;
-        }
-        for (_, _, _, buf, _) in self.pending.drain(..) {
-            self.spare.push(buf);
+            self.spare.extend(done.buffers);
         }
         Ok(())
     }
@@ -323,7 +299,9 @@ impl Encoder {
         base: &str,
         layout: VolumeLayout,
     ) -> Result<Created, Error> {
-        self.flush()?;
+        self.flush(0)?;
+        self.spare.clear();
+        let engine = self.worker.stop().map_err(Error::Spill)?;
         for f in &self.files {
             let missing = f.checksums.iter().filter(|c| c.is_none()).count();
             if missing > 0 {
@@ -394,7 +372,7 @@ impl Encoder {
             .iter()
             .map(|&(first, count)| dir.join(plan::volume_name(base, first, count, self.recovery)))
             .collect();
-        if let Some(engine) = &self.engine {
+        if let Some(engine) = &engine {
             let slice_size = self.slice_size;
             let split = self.split;
             vols.par_iter()
@@ -410,7 +388,7 @@ impl Encoder {
             index,
             volumes: paths,
             slice_size: self.slice_size as u64,
-            input_slices: self.constants.len() as u64,
+            input_slices: self.input_slices,
             recovery_slices: self.recovery,
             set_id,
             skipped_empty,

@@ -44,6 +44,7 @@
 //! assert_eq!(created.volumes.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+mod batch;
 mod create;
 mod engine;
 mod error;

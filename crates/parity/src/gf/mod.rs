@@ -138,6 +138,16 @@ pub fn from_split(src: &[u8], dst: &mut [u8]) {
     from_split_scalar(src, dst);
 }
 
+/// Converts a buffer of whole blocks into split layout where it lies.
+pub fn to_split_in_place(buf: &mut [u8]) {
+    let mut tmp = [0u8; 4096];
+    for chunk in buf.chunks_mut(4096) {
+        let n = chunk.len() / BLOCK * BLOCK;
+        tmp[..n].copy_from_slice(&chunk[..n]);
+        to_split(&tmp[..n], &mut chunk[..n]);
+    }
+}
+
 /// The reference of [`to_split`].
 pub fn to_split_scalar(src: &[u8], dst: &mut [u8]) {
     for (s, d) in src.chunks(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {

@@ -43,6 +43,10 @@ proptest! {
         from_split_scalar(&want, &mut back_ref);
         prop_assert_eq!(&back, &back_ref);
         prop_assert_eq!(&back, &src);
+        let mut in_place = src.clone();
+        in_place.resize(split_len(len), 0);
+        to_split_in_place(&mut in_place);
+        prop_assert_eq!(&in_place, &want);
     }
 }
 
