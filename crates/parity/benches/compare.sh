@@ -4,6 +4,7 @@
 # parmesan (create), and ap-client repair vs par2cmdline (repair of one
 # missing volume). Usage: compare.sh BIN_DIR [SIZE_MIB] [ROUNDS]
 # BIN_DIR holds ap-server and ap-client; peers come from .peers and /usr/bin.
+# Set SKIP_REPAIR=1 to time creation only (par2cmdline's repair is slow).
 set -euo pipefail
 bin=$1; size=${2:-1024}; rounds=${3:-3}
 root=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -25,6 +26,15 @@ for r in $(seq "$rounds"); do
   (cd "$work" && measure turbo "$turbo" c -q -q -s768000 -r10 t.par2 data.bin); rm -f "$work"/t*.par2
   (cd "$work" && measure parmesan "$parmesan" create -r 10 -s 768000 data.bin); rm -f "$work"/data.bin*.par2
 done
+echo "== create: ${size} MiB random, 100 recovery slices of 1 MiB (interleaved, $rounds rounds)"
+for r in $(seq "$rounds"); do
+  rm -rf "$work/o"; mkdir "$work/o"
+  measure ours "$bin/ap-server" par2 "$work/data.bin" --out "$work/o" --slice-size 1M --recovery-slices 100
+  rm -rf "$work/o"
+  (cd "$work" && measure turbo "$turbo" c -q -q -s1048576 -c100 t.par2 data.bin); rm -f "$work"/t*.par2
+  (cd "$work" && measure parmesan "$parmesan" create -s "1 MiB" --recovery-count 100 data.bin); rm -f "$work"/data.bin*.par2
+done
+[ "${SKIP_REPAIR:-}" = 1 ] && exit 0
 echo "== repair: 10 volumes of $((size / 10)) MiB in one set, 12%, one volume missing"
 mkdir -p "$work/set"
 split -n 10 -d "$work/data.bin" "$work/set/vol"

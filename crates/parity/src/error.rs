@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 /// set. Each message names the problem and, where there is one, the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    // The I/O error is part of the message, not a `source`, so a report
+    // that prints the chain does not repeat it.
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: io::Error },
     #[error("recovery spill file: {0}")]
     Spill(io::Error),
     #[error("slice size {0} is not a positive multiple of 4")]
@@ -66,7 +68,7 @@ impl Error {
     pub(crate) fn io(path: &Path, source: io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            err: source,
         }
     }
 }
