@@ -13,7 +13,7 @@ pub enum Error {
     Io { path: PathBuf, err: io::Error },
     #[error("recovery spill file: {0}")]
     Spill(io::Error),
-    #[error("slice size {0} is not a positive multiple of 4")]
+    #[error("slice size {0} is not a positive multiple of 4 of at most 1 GiB")]
     BadSliceSize(u64),
     #[error(
         "slice size {slice_size} makes {slices} input slices, more than PAR2's 32768: use a larger slice size"

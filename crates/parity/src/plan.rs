@@ -8,6 +8,10 @@ use crate::packet::MAX_SLICES;
 /// recovery slice posts as whole articles.
 pub const ARTICLE_SIZE: u64 = 716_800;
 
+/// Largest slice size accepted, in a set we make or one we read: buffers of
+/// this size are allocated per slice, so a hostile set must not choose it.
+pub const MAX_SLICE_SIZE: u64 = 1 << 30;
+
 /// How much recovery data to make.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Redundancy {
@@ -59,7 +63,7 @@ pub fn auto_slice_size(lengths: &[u64]) -> Result<u64, Error> {
 
 /// Checks a slice size the user gave.
 pub fn check_slice_size(slice_size: u64, lengths: &[u64]) -> Result<(), Error> {
-    if slice_size == 0 || !slice_size.is_multiple_of(4) {
+    if slice_size == 0 || !slice_size.is_multiple_of(4) || slice_size > MAX_SLICE_SIZE {
         return Err(Error::BadSliceSize(slice_size));
     }
     let count: u64 = lengths.iter().map(|&l| slices_of(l, slice_size)).sum();

@@ -140,6 +140,11 @@ impl RecoverySet {
             ));
         }
         let slice_size = main.slice_size;
+        if slice_size > crate::plan::MAX_SLICE_SIZE {
+            return Err(Error::BadSet(format!(
+                "slice size {slice_size} is over 1 GiB"
+            )));
+        }
         if main.recovery_ids.len() as u64 > MAX_SLICES {
             return Err(Error::BadSet(format!(
                 "{} files in one set",

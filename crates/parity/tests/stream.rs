@@ -174,6 +174,18 @@ fn hostile_par2_files_give_typed_errors() {
     )
     .unwrap();
     assert!(matches!(RecoverySet::open(&index), Err(Error::BadSet(_))));
+    // A slice size that would make every buffer a terabyte.
+    let huge = Main {
+        slice_size: 1 << 40,
+        ..main.clone()
+    };
+    fs::write(
+        &index,
+        packet::packet(&huge.set_id(), &TYPE_MAIN, &huge.body()),
+    )
+    .unwrap();
+    let err = RecoverySet::open(&index).unwrap_err();
+    assert!(matches!(err, Error::BadSet(_)), "{err}");
     // A main packet claiming 2^32-1 files (correct MD5) is not believed.
     let mut body = main.body();
     body[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
