@@ -14,8 +14,8 @@ pub fn run(args: &ArchiveArgs) -> Result<()> {
     let name = match &args.name {
         Some(n) => n.clone(),
         None => {
-            let canonical = fs::canonicalize(&args.dir)
-                .with_context(|| format!("{}", args.dir.display()))?;
+            let canonical =
+                fs::canonicalize(&args.dir).with_context(|| format!("{}", args.dir.display()))?;
             match canonical.file_name().and_then(|n| n.to_str()) {
                 Some(n) => n.to_string(),
                 None => bail!("{} has no usable name: pass --name", args.dir.display()),
