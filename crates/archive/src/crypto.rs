@@ -113,6 +113,18 @@ impl Key {
         Ok(iv)
     }
 
+    /// The IV of folder `index` (`u64::MAX`: the header) under a seed.
+    pub(crate) fn derived_iv(seed: &[u8; 32], index: u64) -> [u8; 16] {
+        let mut sha = Sha256::new();
+        sha.update(b"ap-archive folder iv");
+        sha.update(seed);
+        sha.update(index.to_le_bytes());
+        let digest: [u8; 32] = sha.finalize().into();
+        let mut iv = [0u8; 16];
+        iv.copy_from_slice(&digest[..16]);
+        iv
+    }
+
     /// The coder properties 7-Zip reads: power, "IV present", IV size 16.
     pub(crate) fn properties(&self, iv: &[u8; 16]) -> Vec<u8> {
         let mut p = Vec::with_capacity(18);

@@ -52,6 +52,11 @@ pub struct WriteOptions {
     pub volume_size: u64,
     /// Key stretching: 2^power SHA-256 rounds (7-Zip uses 19).
     pub kdf_power: u8,
+    /// Derive every AES IV from this seed instead of drawing it at random,
+    /// so that writing the same tree again gives the same bytes: a resumed
+    /// job can then re-create the volumes it already posted. Use a secret
+    /// seed (the pipeline derives it from the set key), one per set.
+    pub iv_seed: Option<[u8; 32]>,
 }
 
 impl Default for WriteOptions {
@@ -62,6 +67,7 @@ impl Default for WriteOptions {
             threads: 0,
             volume_size: 20 << 30,
             kdf_power: DEFAULT_KDF_POWER,
+            iv_seed: None,
         }
     }
 }
@@ -130,7 +136,11 @@ pub fn write_archive<S: VolumeSink>(
     let key = Key::derive(password, options.kdf_power)?;
     let plan = plan(tree, options.method)?;
     let mut folders = Vec::with_capacity(plan.len());
-    for run in &plan {
+    let iv = |index: u64| match &options.iv_seed {
+        Some(seed) => Ok(Key::derived_iv(seed, index)),
+        None => Key::new_iv(),
+    };
+    for (index, run) in plan.iter().enumerate() {
         let unpacked: u64 = run
             .entries
             .iter()
@@ -141,7 +151,7 @@ pub fn write_archive<S: VolumeSink>(
                 RunCoder::Copy => Coder::Copy,
                 RunCoder::Lzma2 => Coder::Lzma2(format::lzma2_dict_prop(lzma.dict_size)),
             },
-            aes_props: key.properties(&Key::new_iv()?),
+            aes_props: key.properties(&iv(index as u64)?),
             unpacked,
             coded: unpacked,
             packed: unpacked.div_ceil(16) * 16,
@@ -163,7 +173,7 @@ pub fn write_archive<S: VolumeSink>(
 
     let finish_header = |folders: &[Folder]| -> Result<(Vec<u8>, Vec<u8>, [u8; 32])> {
         let plain = format::header(&tree.entries, folders);
-        let (packed, hfolder) = encode_header(&plain, &key)?;
+        let (packed, hfolder) = encode_header(&plain, &key, iv(u64::MAX)?)?;
         let pack_pos: u64 = folders.iter().map(|f| f.packed).sum();
         let next = format::encoded_header(pack_pos, &hfolder);
         let start = format::start_header(pack_pos + packed.len() as u64, &next);
@@ -309,13 +319,12 @@ fn lzma_folder<W: Write>(
 
 /// The header, LZMA2-compressed then encrypted, with a CRC of the plain bytes
 /// so that a wrong password is caught for certain when the header is read.
-fn encode_header(plain: &[u8], key: &Key) -> Result<(Vec<u8>, Folder)> {
+fn encode_header(plain: &[u8], key: &Key, iv: [u8; 16]) -> Result<(Vec<u8>, Folder)> {
     let werr = |e| Error::io("encoding the header", e);
     let lzma = lzma_options(1)?;
     let dict = format::lzma2_dict_prop(lzma.dict_size);
     let mut options = Lzma2Options::with_preset(1);
     options.lzma_options = lzma;
-    let iv = Key::new_iv()?;
     let aes = AesWriter::new(Vec::new(), key, &iv);
     let mut w = Lzma2Writer::new(aes, options);
     w.write_all(plain).map_err(werr)?;

@@ -236,3 +236,30 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+#[test]
+fn a_seed_makes_the_bytes_repeatable() {
+    let src = tempfile::tempdir().unwrap();
+    fs::write(
+        src.path().join("text"),
+        "words and more words ".repeat(5000),
+    )
+    .unwrap();
+    fs::write(src.path().join("noise"), common::noise(50_000, 9)).unwrap();
+    let tree = scan(src.path()).unwrap();
+    for method in [Method::Copy, Method::Lzma2, Method::Auto] {
+        let write = |seed: Option<[u8; 32]>| {
+            let options = WriteOptions {
+                iv_seed: seed,
+                ..quick(method, 10_000)
+            };
+            write_archive(&tree, &pw(), &options, MemorySink::default())
+                .unwrap()
+                .0
+                .volumes
+        };
+        assert_eq!(write(Some([7; 32])), write(Some([7; 32])), "{method:?}");
+        assert_ne!(write(Some([7; 32])), write(Some([8; 32])), "{method:?}");
+        assert_ne!(write(None), write(None), "{method:?}");
+    }
+}
