@@ -187,9 +187,10 @@ pub(crate) unsafe fn encode_avx512(
     let (n, cap) = (input.len(), out.len());
     let (mut ip, mut op, mut c) = (0, 0, *col);
     // SAFETY: loads read 64 bytes at `ip` with `ip + 64 <= n`; stores write
-    // 64 bytes at `op`, `op + 2`, `op + lenA` or `op + lenA + 2` (lenA <= 64),
-    // and a line close touches at most `op + 64 + 67`, all within
-    // `op + 2 * ROOM <= cap`. Byte reads at `ip + i + 1` stay below `ip + 64`.
+    // 64 bytes at `op` and at `op + lenA` or `op + lenA + 2` (lenA <= 64),
+    // CRLF below `op + 130`, and a line close touches at most `op + 64 + 67`,
+    // all within `op + 2 * ROOM <= cap`. Byte reads at `ip + i + 1` stay
+    // below `ip + 64`.
     unsafe {
         let table = _mm256_loadu_si256(SPECIAL32.as_ptr().cast());
         let k42 = _mm256_set1_epi8(42);
