@@ -38,6 +38,26 @@ const SPECIAL32: [u8; 32] = {
     t
 };
 
+/// `pshufb` table on the raw (pre +42) byte's absolute value: the four
+/// always-escaped raw values 0xD6, 0xE0, 0xE3, 0x13 have absolute values
+/// 0x2A, 0x20, 0x1D, 0x13, whose low nibbles differ; entry `j` holds the raw
+/// value for nibble `j`, or `j ^ 1`, whose absolute value has another low
+/// nibble, so `table[abs(r) & 15] == r` exactly for the four (after
+/// node-yencode's trick).
+const SPECIAL_RAW: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut j = 0;
+    while j < 16 {
+        t[j] = (j as u8) ^ 1;
+        j += 1;
+    }
+    t[0x0] = 0xe0;
+    t[0xa] = 0xd6;
+    t[0xd] = 0xe3;
+    t[0x3] = 0x13;
+    t
+};
+
 /// Per 8-bit escape mask: `pshufb` indices spreading 8 bytes into 8 to 16,
 /// with 0x80 (zero) at the slots that get `=`, and the `=` bytes to OR in.
 const EXPAND: [[u8; 16]; 256] = {
@@ -311,22 +331,16 @@ pub(crate) unsafe fn encode_avx2(
     unsafe {
         let k42 = _mm256_set1_epi8(42);
         let k64 = _mm256_set1_epi8(64);
+        let special = _mm256_broadcastsi128_si256(_mm_loadu_si128(SPECIAL_RAW.as_ptr().cast()));
         let first = _mm256_setr_epi8(
             -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             0, 0, 0,
         );
         while ip + 32 <= n && op + ROOM <= cap {
-            let v = _mm256_add_epi8(_mm256_loadu_si256(input.as_ptr().add(ip).cast()), k42);
-            let mut esc = _mm256_or_si256(
-                _mm256_or_si256(
-                    _mm256_cmpeq_epi8(v, _mm256_setzero_si256()),
-                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(10)),
-                ),
-                _mm256_or_si256(
-                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(13)),
-                    _mm256_cmpeq_epi8(v, _mm256_set1_epi8(61)),
-                ),
-            );
+            let raw = _mm256_loadu_si256(input.as_ptr().add(ip).cast());
+            let v = _mm256_add_epi8(raw, k42);
+            let mut esc =
+                _mm256_cmpeq_epi8(_mm256_shuffle_epi8(special, _mm256_abs_epi8(raw)), raw);
             if c == 0 && starts_line_escape(input[ip]) {
                 esc = _mm256_or_si256(esc, first);
             }
@@ -370,19 +384,12 @@ pub(crate) unsafe fn encode_ssse3(
     unsafe {
         let k42 = _mm_set1_epi8(42);
         let k64 = _mm_set1_epi8(64);
+        let special = _mm_loadu_si128(SPECIAL_RAW.as_ptr().cast());
         let first = _mm_setr_epi8(-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         while ip + 16 <= n && op + ROOM <= cap {
-            let v = _mm_add_epi8(_mm_loadu_si128(input.as_ptr().add(ip).cast()), k42);
-            let mut esc = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_cmpeq_epi8(v, _mm_setzero_si128()),
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(10)),
-                ),
-                _mm_or_si128(
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(13)),
-                    _mm_cmpeq_epi8(v, _mm_set1_epi8(61)),
-                ),
-            );
+            let raw = _mm_loadu_si128(input.as_ptr().add(ip).cast());
+            let v = _mm_add_epi8(raw, k42);
+            let mut esc = _mm_cmpeq_epi8(_mm_shuffle_epi8(special, _mm_abs_epi8(raw)), raw);
             if c == 0 && starts_line_escape(input[ip]) {
                 esc = _mm_or_si128(esc, first);
             }
