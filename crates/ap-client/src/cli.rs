@@ -30,6 +30,8 @@ pub enum Command {
     Secret(SecretArgs),
     /// Create an age identity for receiving sets and print its recipient.
     Keygen(KeygenArgs),
+    /// Download a set from its secret string, repair it from PAR2, decrypt and extract it into --out.
+    Fetch(FetchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +113,36 @@ pub struct NzbArgs {
     /// Write the NZB here instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `ap-client fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub source: SecretSource,
+    /// An age identity file or unencrypted SSH private key; repeatable.
+    /// `$XDG_CONFIG_HOME/ap/identity.txt` is tried when present, and the
+    /// key packaged with ap always.
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<std::path::PathBuf>,
+    /// Folder to extract into (created if missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// News server, nntp://[USER@]HOST[:PORT] or nntps://...; the password
+    /// comes from AP_NNTP_PASSWORD or the config file. Without a server here
+    /// or in the config file, the embedded news spool under the data
+    /// directory is read (where `ap-server post` put the set).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Connections per server (default: the config file's, else 4).
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// Replace files that already exist in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Print a JSON summary on standard error instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

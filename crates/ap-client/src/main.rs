@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => cmd::completions::run(&args),
         Command::Repair(args) => cmd::repair::run(&args),
         Command::Extract(args) => cmd::extract::run(&args),
+        Command::Fetch(args) => cmd::fetch::run(&args),
         Command::Nzb(args) => cmd::nzb::run(&args),
         Command::Secret(args) => cmd::secret::run(&args),
         Command::Keygen(args) => cmd::keygen::run(&args),

@@ -24,6 +24,8 @@ pub enum Command {
     Par2(Par2Args),
     /// Pack a directory into encrypted 7z volumes (LZMA2 or copy, AES-256 data and names).
     Archive(ArchiveArgs),
+    /// Post a folder: archive, PAR2, yEnc, NNTP; print the secret string (alone) on standard output.
+    Post(PostArgs),
     /// Run the embedded news server (NNTP), storing articles crash-safely under a directory.
     Spool(SpoolArgs),
 }
@@ -129,6 +131,53 @@ pub fn parse_par2_size(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mul))
         .ok_or_else(|| format!("{s:?} is not a size: use bytes or a number with K, M or G"))
+}
+
+/// Arguments of `ap-server post`.
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The folder to post.
+    pub dir: std::path::PathBuf,
+    /// Title written into the NZB (default: none).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// News server, nntp://[USER@]HOST[:PORT], nntps://... or nntp+starttls://...
+    /// The password comes from AP_NNTP_PASSWORD or the config file. Without
+    /// a server here or in the config file, the embedded news spool under the
+    /// data directory is used.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Newsgroup to post to; repeatable (default: the config file's, else alt.binaries.test).
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// Connections per server (default: the config file's, else 4).
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// Seal the secret to this age or SSH public key; repeatable.
+    #[arg(long = "recipient", value_name = "RECIPIENT")]
+    pub recipients: Vec<String>,
+    /// Seal the secret to every recipient in this file (age format); repeatable.
+    #[arg(long = "recipients-file", value_name = "FILE")]
+    pub recipients_files: Vec<std::path::PathBuf>,
+    /// Also seal to the key packaged with ap (anyone with ap-client can open
+    /// it). Implied when no recipient is given anywhere.
+    #[arg(long)]
+    pub public: bool,
+    /// PAR2 recovery in percent of each volume (default: the config file's, else 10).
+    #[arg(long, value_name = "PCT")]
+    pub redundancy: Option<f64>,
+    /// Bytes per 7z volume, e.g. 700M or 20G (default: the config file's, else 20G).
+    #[arg(long, value_name = "SIZE")]
+    pub volume_size: Option<String>,
+    /// How file data is coded: auto stores what will not compress.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
+    pub method: String,
+    /// Write the set's NZB here.
+    #[arg(long, value_name = "FILE")]
+    pub nzb_out: Option<std::path::PathBuf>,
+    /// Print a JSON summary on standard error instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The full parser, for rendering man pages and completions.

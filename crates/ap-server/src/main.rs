@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => cmd::completions::run(&args),
         Command::Par2(args) => cmd::par2::run(&args),
         Command::Archive(args) => cmd::archive::run(&args),
+        Command::Post(args) => cmd::post::run(&args),
         Command::Spool(args) => cmd::spool::run(&args),
     };
     match result {

@@ -90,6 +90,16 @@ fn header_is_encrypted(set: &mut VolumeSet) -> Result<bool> {
         u64::from_le_bytes(b)
     };
     let (offset, size) = (word(12), word(20));
+    let needed = offset.saturating_add(size).saturating_add(32);
+    if needed > set.len() {
+        return Err(Error::Volumes(format!(
+            "the archive is {needed} bytes but its volumes hold {}: a volume is missing or short (first missing after {})",
+            set.len(),
+            set.paths()
+                .last()
+                .map_or_else(String::new, |p| p.display().to_string())
+        )));
+    }
     if size == 0 || size > 1 << 20 {
         return Ok(false);
     }

@@ -155,6 +155,16 @@ impl VolumeSet {
     fn total(&self) -> u64 {
         self.starts.last().copied().unwrap_or(0)
     }
+
+    /// Bytes in all volumes together.
+    pub fn len(&self) -> u64 {
+        self.total()
+    }
+
+    /// Whether the volumes hold no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.total() == 0
+    }
 }
 
 impl Read for VolumeSet {

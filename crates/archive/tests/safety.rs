@@ -263,3 +263,24 @@ fn a_seed_makes_the_bytes_repeatable() {
         assert_ne!(write(None), write(None), "{method:?}");
     }
 }
+
+#[test]
+fn a_missing_volume_is_named_not_mistaken_for_a_wrong_password() {
+    let src = tempfile::tempdir().unwrap();
+    fs::write(src.path().join("noise"), common::noise(20_000, 5)).unwrap();
+    let tree = scan(src.path()).unwrap();
+    let (sink, _) = write_archive(
+        &tree,
+        &pw(),
+        &quick(Method::Copy, 4000),
+        MemorySink::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = sink.save(dir.path(), "t").unwrap();
+    assert!(paths.len() >= 5);
+    fs::remove_file(&paths[2]).unwrap();
+    let err = Archive::open(&paths[0], Some(&pw())).unwrap_err();
+    assert!(matches!(err, Error::Volumes(_)), "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
+}

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod extract;
+pub mod fetch;
 pub mod keygen;
 pub mod nzb;
 pub mod repair;

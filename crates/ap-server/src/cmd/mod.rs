@@ -3,4 +3,5 @@
 pub mod archive;
 pub mod completions;
 pub mod par2;
+pub mod post;
 pub mod spool;

@@ -1,0 +1,191 @@
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+use ap_pipeline::{Config, PostOptions, Progress, ProgressSink, Target};
+use ap_server::cli::PostArgs;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub fn run(args: &PostArgs) -> anyhow::Result<()> {
+    let config = Config::load_default()?;
+    // Recipients are checked before anything is read or posted.
+    let mut recipients = args.recipients.clone();
+    recipients.extend(config.recipients.iter().cloned());
+    let mut files = args.recipients_files.clone();
+    files.extend(config.recipients_files.iter().cloned());
+    let public = args.public || (recipients.is_empty() && files.is_empty());
+    let sealed_to = ap_secret_codec::recipients_for_post(&recipients, &files, public)?;
+
+    let target = config.target(args.server.as_deref(), args.connections)?;
+    let data_dir = config.data_dir();
+    let work_dir = data_dir.join("work");
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("cannot create {}", work_dir.display()))?;
+    let volume_size = match args.volume_size.as_deref().or(config.volume_size.as_deref()) {
+        Some(s) => ap_archive::parse_size(s)?,
+        None => PostOptions::default().volume_size,
+    };
+    let groups = if !args.groups.is_empty() {
+        args.groups.clone()
+    } else if !config.groups.is_empty() {
+        config.groups.clone()
+    } else {
+        PostOptions::default().groups
+    };
+    let options = PostOptions {
+        title: args.title.clone().unwrap_or_default(),
+        groups,
+        domain: config.domain.clone(),
+        article_size: config.article_size.unwrap_or(716_800),
+        redundancy: args.redundancy.or(config.redundancy).unwrap_or(10.0),
+        volume_size,
+        method: args.method.parse()?,
+        work_dir,
+        ..PostOptions::default()
+    };
+
+    let bars = (!args.json).then(Bars::new);
+    let progress: Option<ProgressSink> = match &bars {
+        Some(b) => Some(b.sink()),
+        None => Some(Arc::new(|p: &Progress| {
+            if let Progress::Note(n) = p {
+                eprintln!("ap-server: {n}");
+            }
+        })),
+    };
+    if matches!(target, Target::Servers(_)) && !args.json {
+        if let Target::Servers(s) = &target {
+            eprintln!("ap-server: posting to {}", s[0].display_name());
+        }
+    }
+    let posted = ap_pipeline::post(&args.dir, &options, &target, progress)?;
+    if let Some(b) = bars {
+        b.finish();
+    }
+    let secret = ap_secret_codec::seal(&posted.descriptor, &sealed_to)?;
+    if let Some(path) = &args.nzb_out {
+        std::fs::write(path, &posted.nzb)
+            .with_context(|| format!("cannot write the NZB to {}", path.display()))?;
+    }
+    let record = ap_pipeline::write_record(&data_dir, &posted, secret.expose())?;
+
+    let secs = posted.elapsed.as_secs_f64().max(1e-9);
+    if args.json {
+        let summary = serde_json::json!({
+            "server": posted.server,
+            "embedded_spool": posted.embedded_spool,
+            "data_bytes": posted.data_bytes,
+            "archive_bytes": posted.archive_bytes,
+            "volumes": posted.volumes,
+            "files": posted.files,
+            "articles": posted.articles,
+            "wire_bytes": posted.wire_bytes,
+            "reposted": posted.reposted,
+            "seconds": secs,
+            "nzb": args.nzb_out,
+            "record": record,
+            "public": public,
+        });
+        eprintln!("{summary}");
+    } else {
+        eprintln!(
+            "ap-server: posted {} ({} bytes in {} volumes, {} articles) to {} in {:.1} s, {:.1} MB/s{}",
+            args.dir.display(),
+            posted.data_bytes,
+            posted.volumes,
+            posted.articles,
+            posted.server,
+            secs,
+            posted.wire_bytes as f64 / secs / 1e6,
+            if posted.reposted > 0 {
+                format!(", {} articles re-posted", posted.reposted)
+            } else {
+                String::new()
+            }
+        );
+        if public {
+            eprintln!("ap-server: sealed to the packaged key (a public set: anyone with ap-client can open it)");
+        }
+        eprintln!("ap-server: set recorded in {}", record.display());
+        eprintln!(
+            "ap-server: the secret string is on standard output; fetch with: ap-client fetch - --out DIR < secret.txt"
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", secret.expose()).context("cannot write to standard output")?;
+    Ok(())
+}
+
+/// Read, PAR2 and upload bars on standard error; drawn only on a terminal.
+struct Bars {
+    multi: MultiProgress,
+    read: ProgressBar,
+    par2: ProgressBar,
+    upload: ProgressBar,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let multi = MultiProgress::with_draw_target(target);
+        let style = ProgressStyle::with_template(
+            "{prefix:>7} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bar = |name: &'static str| {
+            let b = multi.add(ProgressBar::new(0));
+            b.set_style(style.clone());
+            b.set_prefix(name);
+            b
+        };
+        let (read, par2, upload) = (bar("read"), bar("PAR2"), bar("upload"));
+        Bars {
+            multi,
+            read,
+            par2,
+            upload,
+        }
+    }
+
+    fn sink(&self) -> ProgressSink {
+        let (multi, read, par2, upload) = (
+            self.multi.clone(),
+            self.read.clone(),
+            self.par2.clone(),
+            self.upload.clone(),
+        );
+        Arc::new(move |p: &Progress| match p {
+            Progress::Totals {
+                read: r,
+                par2: p2,
+                transfer,
+            } => {
+                read.set_length(*r);
+                par2.set_length(*p2);
+                upload.set_length(*transfer);
+            }
+            Progress::Read(n) => read.inc(*n),
+            Progress::Par2(n) => par2.inc(*n),
+            Progress::Transfer(n) => upload.inc(*n),
+            Progress::Note(text) => {
+                if multi.is_hidden() {
+                    eprintln!("ap-server: {text}");
+                } else {
+                    let _ = multi.println(format!("ap-server: {text}"));
+                }
+            }
+            _ => {}
+        })
+    }
+
+    fn finish(self) {
+        for b in [&self.read, &self.par2, &self.upload] {
+            b.finish();
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! One error type for both jobs: each variant names the stage that failed,
+//! so the binaries can print it as one line.
+
+use std::path::PathBuf;
+
+/// What stopped a post or fetch job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The source tree could not be walked (unreadable entries, names 7z
+    /// cannot store): nothing was posted.
+    #[error("cannot read the source tree, nothing was posted: {0}")]
+    Source(#[source] ap_archive::Error),
+    /// Writing or reading the archive failed.
+    #[error("archive: {0}")]
+    Archive(#[from] ap_archive::Error),
+    #[error("PAR2: {0}")]
+    Parity(#[from] ap_parity::Error),
+    /// The news server could not be reached or refused the login before
+    /// anything was posted.
+    #[error("news server {host}: {source}; nothing was posted")]
+    Preflight {
+        host: String,
+        #[source]
+        source: ap_nntp_post::Error,
+    },
+    #[error("posting: {0}")]
+    Post(#[from] ap_nntp_post::Error),
+    /// Articles were still missing after every re-post round.
+    #[error("{missing} articles are still missing after {rounds} re-post rounds")]
+    StillMissing { missing: usize, rounds: u32 },
+    /// Articles the poster gave up on.
+    #[error("{count} articles could not be posted (first: {first})")]
+    PostFailed { count: usize, first: String },
+    #[error("yEnc: {0}")]
+    Yenc(String),
+    #[error("descriptor: {0}")]
+    Codec(#[from] ap_secret_codec::Error),
+    #[error("embedded news spool: {0}")]
+    Spool(#[from] ap_news_spool::SpoolError),
+    /// Not enough data came back to rebuild a volume.
+    #[error("volume {volume} cannot be rebuilt: {reason}")]
+    Unrecoverable { volume: usize, reason: String },
+    #[error("config {path}: {reason}")]
+    Config { path: PathBuf, reason: String },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Internal inconsistency between what was planned and what a stage
+    /// produced.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub(crate) fn io(what: impl std::fmt::Display, source: std::io::Error) -> Error {
+        Error::Io {
+            what: what.to_string(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,391 @@
+//! The post job: walk, archive into staged volumes, one PAR2 set per volume
+//! made while the volume's articles go out, post check, re-posts under
+//! attempt + 1, and the finished descriptor.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ap_archive::{DirSink, Method, Password, WriteOptions, scan, volume_file_name, write_archive};
+use ap_nntp_post::{CheckConfig, Event, EventSink, PostConfig, PostReport};
+use ap_secret_codec::{Descriptor, PostedFile, Role, SetKey, SubjectStyle, to_nzb};
+
+use crate::error::{Error, Result};
+use crate::layout::{Par2Plan, data_file_index, par2_plan};
+use crate::progress::{Progress, ProgressSink, emit};
+use crate::stage::{StageSink, Staged};
+use crate::target::{Running, Target};
+use crate::upload::{ParityWorker, Uploader};
+
+/// Settings of a post job.
+#[derive(Debug, Clone)]
+pub struct PostOptions {
+    pub title: String,
+    pub groups: Vec<String>,
+    /// Domain of Message-IDs and of the From address; random when `None`.
+    pub domain: Option<String>,
+    pub article_size: u32,
+    pub line_length: u16,
+    /// PAR2 recovery, percent of each volume.
+    pub redundancy: f64,
+    pub volume_size: u64,
+    pub method: Method,
+    /// 7zAES key stretching (2^power SHA-256 rounds).
+    pub kdf_power: u8,
+    /// Staging folder for volumes and PAR2 files (removed after the job).
+    pub work_dir: PathBuf,
+    /// Memory for each volume's PAR2 recovery data; beyond it, a spill file.
+    pub par2_memory: usize,
+    /// Time between an article's post and its STAT check.
+    pub check_delay: Duration,
+    /// How often missing articles are posted again before giving up.
+    pub repost_rounds: u32,
+}
+
+impl Default for PostOptions {
+    fn default() -> Self {
+        PostOptions {
+            title: String::new(),
+            groups: vec!["alt.binaries.test".into()],
+            domain: None,
+            article_size: 716_800,
+            line_length: 128,
+            redundancy: 10.0,
+            volume_size: 20 << 30,
+            method: Method::Auto,
+            kdf_power: ap_archive::DEFAULT_KDF_POWER,
+            work_dir: std::env::temp_dir(),
+            par2_memory: 1 << 30,
+            check_delay: Duration::from_millis(200),
+            repost_rounds: 3,
+        }
+    }
+}
+
+/// What a finished post job made.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// The set: seal it to get the secret string.
+    pub descriptor: Descriptor,
+    /// The NZB, exactly as `to_nzb(descriptor)` writes it.
+    pub nzb: String,
+    /// The server posted to (`host:port`), or the spool's address.
+    pub server: String,
+    pub embedded_spool: bool,
+    pub files: usize,
+    pub volumes: usize,
+    pub data_bytes: u64,
+    pub archive_bytes: u64,
+    pub articles: u64,
+    pub wire_bytes: u64,
+    pub reposted: usize,
+    pub elapsed: Duration,
+}
+
+/// Posts the folder `source` to `target`.
+///
+/// Nothing is posted when the source cannot be read completely or the
+/// server refuses the connection or the login: both are checked first.
+pub fn post(
+    source: &Path,
+    options: &PostOptions,
+    target: &Target,
+    progress: Option<ProgressSink>,
+) -> Result<Posted> {
+    let started = Instant::now();
+    let tree = scan(source).map_err(Error::Source)?;
+    let runtime = crate::target::runtime()?;
+    let running = Running::start(&runtime, target, &progress)?;
+    running.preflight(&runtime)?;
+
+    let key = SetKey::generate()?;
+    let domain = match &options.domain {
+        Some(d) => d.clone(),
+        None => random_domain()?,
+    };
+    let descriptor = Descriptor {
+        key,
+        title: options.title.clone(),
+        groups: options.groups.clone(),
+        domain,
+        subjects: SubjectStyle::Yenc,
+        article_size: options.article_size,
+        line_length: options.line_length,
+        date: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        files: Vec::new(),
+        reposts: Vec::new(),
+    };
+    let work = options.work_dir.join(format!("post-{}", random_label(12)?));
+    let result = post_staged(
+        &tree, options, &runtime, &running, descriptor, &work, &progress,
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    let server = running.display_name();
+    let embedded = running.is_embedded();
+    running.stop(&runtime);
+    let mut posted = result?;
+    posted.server = server;
+    posted.embedded_spool = embedded;
+    posted.elapsed = started.elapsed();
+    Ok(posted)
+}
+
+fn post_staged(
+    tree: &ap_archive::Tree,
+    options: &PostOptions,
+    runtime: &tokio::runtime::Runtime,
+    running: &Running,
+    descriptor: Descriptor,
+    work: &Path,
+    progress: &Option<ProgressSink>,
+) -> Result<Posted> {
+    let volumes_dir = work.join("volumes");
+    let par2_dir = work.join("par2");
+    for d in [&volumes_dir, &par2_dir] {
+        std::fs::create_dir_all(d).map_err(|e| Error::io(d.display(), e))?;
+    }
+    let data_bytes = tree.data_len();
+    let r = options.redundancy / 100.0;
+    emit(
+        progress,
+        Progress::Totals {
+            read: data_bytes,
+            par2: data_bytes,
+            transfer: (data_bytes as f64 * (1.0 + r) * 1.03) as u64,
+        },
+    );
+    let password = Password::new(descriptor.key.archive_password())?;
+    let archive_name = descriptor.key.file_name(0);
+    let write_options = WriteOptions {
+        method: options.method,
+        volume_size: options.volume_size,
+        kdf_power: options.kdf_power,
+        ..WriteOptions::default()
+    };
+
+    let mut up = Uploader::new(descriptor, runtime.handle().clone());
+    let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
+    up.set_queue(Some(queue));
+
+    let (tx, rx) = mpsc::channel::<Staged>();
+    let (outcome, summary) = std::thread::scope(|scope| {
+        let sink = StageSink::new(
+            DirSink::new(&volumes_dir, archive_name.clone()),
+            tx,
+            progress.clone(),
+        );
+        // The sink (and the sender in it) is dropped when the writer returns,
+        // which ends the uploader's loop.
+        let writer = scope.spawn(|| {
+            write_archive(tree, &password, &write_options, sink).map(|(_, summary)| summary)
+        });
+        let outcome = upload_volumes(
+            &mut up,
+            rx,
+            &volumes_dir,
+            &par2_dir,
+            &archive_name,
+            options,
+            progress,
+        );
+        let summary = writer
+            .join()
+            .map_err(|_| Error::Internal("the archive thread panicked".into()));
+        (outcome, summary)
+    });
+    // An upload error makes the archive writer fail too; report the cause.
+    let volumes = outcome?;
+    let summary = summary??;
+    if summary.volumes.len() != volumes {
+        return Err(Error::Internal(format!(
+            "{} volumes written, {volumes} posted",
+            summary.volumes.len()
+        )));
+    }
+    up.set_queue(None);
+    let mut report = runtime.block_on(job.finish())?;
+    let mut totals = (report.articles, report.bytes);
+    check_failed(&report)?;
+
+    let mut round = 0;
+    let mut reposted = 0;
+    while !report.missing.is_empty() {
+        if round == options.repost_rounds {
+            return Err(Error::StillMissing {
+                missing: report.missing.len(),
+                rounds: round,
+            });
+        }
+        round += 1;
+        let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
+        up.set_queue(Some(queue));
+        let mut missing: Vec<(u32, u32)> = report
+            .missing
+            .iter()
+            .filter_map(|id| up.ids.get(id).copied())
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for (file, part) in missing {
+            let attempt = up.descriptor.attempt(file, part) + 1;
+            up.repost_part(file, part, attempt)?;
+            reposted += 1;
+        }
+        up.set_queue(None);
+        report = runtime.block_on(job.finish())?;
+        check_failed(&report)?;
+        totals.0 += report.articles;
+        totals.1 += report.bytes;
+    }
+
+    let descriptor = up.descriptor;
+    descriptor.validate()?;
+    let nzb = to_nzb(&descriptor)
+        .to_xml()
+        .map_err(|e| Error::Internal(format!("writing the NZB: {e}")))?;
+    Ok(Posted {
+        files: descriptor.files.len(),
+        descriptor,
+        nzb,
+        server: String::new(),
+        embedded_spool: false,
+        volumes,
+        data_bytes,
+        archive_bytes: summary.archive_len,
+        articles: totals.0,
+        wire_bytes: totals.1,
+        reposted,
+        elapsed: Duration::ZERO,
+    })
+}
+
+fn check_failed(report: &PostReport) -> Result<()> {
+    if let Some((id, why)) = report.failed.first() {
+        return Err(Error::PostFailed {
+            count: report.failed.len(),
+            first: format!("{id}: {why}"),
+        });
+    }
+    Ok(())
+}
+
+/// Takes volumes as the archive writer completes them: PAR2 and articles
+/// for each, then its PAR2 files. Returns the number of volumes posted.
+fn upload_volumes(
+    up: &mut Uploader,
+    rx: mpsc::Receiver<Staged>,
+    volumes_dir: &Path,
+    par2_dir: &Path,
+    archive_name: &str,
+    options: &PostOptions,
+    progress: &Option<ProgressSink>,
+) -> Result<usize> {
+    let mut lengths: Vec<u64> = Vec::new();
+    let mut plans: Vec<Par2Plan> = Vec::new();
+    let mut posted = 0;
+    for msg in rx {
+        match msg {
+            Staged::Length { index, len } => {
+                if index as usize != lengths.len() {
+                    return Err(Error::Internal("volumes ended out of order".into()));
+                }
+                lengths.push(len);
+                plans.push(par2_plan(len, options.redundancy)?);
+            }
+            Staged::Ready { index } => {
+                let i = index as usize;
+                let (len, plan) = match (lengths.get(i), plans.get(i)) {
+                    (Some(l), Some(p)) => (*l, *p),
+                    _ => return Err(Error::Internal("volume ready before its length".into())),
+                };
+                let name = volume_file_name(archive_name, index);
+                let path = volumes_dir.join(&name);
+                let first = data_file_index(&plans[..i]);
+                up.set_file(
+                    first,
+                    PostedFile {
+                        role: Role::Data,
+                        size: len,
+                    },
+                    &path,
+                );
+                let parity = ParityWorker::start(
+                    plan,
+                    name,
+                    len,
+                    par2_dir.to_path_buf(),
+                    options.par2_memory,
+                    progress.clone(),
+                )?;
+                let sent = up.post_file(first, &path, |bytes| parity.feed(bytes));
+                let created = parity.finish();
+                sent?;
+                let created = created?;
+                let par2_files: Vec<PathBuf> = std::iter::once(created.index)
+                    .chain(created.volumes)
+                    .collect();
+                if par2_files.len() as u32 != plan.files {
+                    return Err(Error::Internal(format!(
+                        "PAR2 made {} files, {} were planned",
+                        par2_files.len(),
+                        plan.files
+                    )));
+                }
+                for (k, p) in par2_files.iter().enumerate() {
+                    let size = std::fs::metadata(p)
+                        .map_err(|e| Error::io(p.display(), e))?
+                        .len();
+                    let index = first + 1 + k as u32;
+                    up.set_file(
+                        index,
+                        PostedFile {
+                            role: Role::Par2,
+                            size,
+                        },
+                        p,
+                    );
+                    up.post_file(index, p, |_| Ok(()))?;
+                }
+                posted += 1;
+            }
+        }
+    }
+    Ok(posted)
+}
+
+/// Progress events of the pool, as [`Progress::Transfer`].
+pub(crate) fn pool_events(progress: &Option<ProgressSink>) -> Option<EventSink> {
+    let sink = progress.clone()?;
+    Some(std::sync::Arc::new(move |e: &Event| {
+        if let Event::BytesSent { bytes, .. } = e {
+            sink(&Progress::Transfer(*bytes));
+        }
+    }))
+}
+
+/// The pool settings of one posting round.
+pub(crate) fn post_config(
+    servers: Vec<ap_nntp_post::ServerConfig>,
+    check_delay: Duration,
+) -> PostConfig {
+    let connections = servers.iter().map(|s| s.connections).sum::<usize>();
+    let mut config = PostConfig::new(servers);
+    let mut check = CheckConfig::after(check_delay);
+    check.connections = connections.div_ceil(2).max(1);
+    config.check = Some(check);
+    config
+}
+
+pub(crate) fn random_label(n: usize) -> Result<String> {
+    let mut bytes = vec![0u8; n];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| Error::Internal(format!("no randomness from the system: {e}")))?;
+    Ok(bytes.iter().map(|b| char::from(b'a' + b % 26)).collect())
+}
+
+/// A per-set Message-ID domain that says nothing about the tool or host.
+fn random_domain() -> Result<String> {
+    Ok(format!("{}.invalid", random_label(10)?))
+}

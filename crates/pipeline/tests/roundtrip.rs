@@ -1,0 +1,277 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Post and fetch round trips through the embedded spool and INN2: a tree
+//! with large, small, empty, non-ASCII and nested entries comes back
+//! byte-identical (contents, names, mtimes), also after articles vanished
+//! from the server and PAR2 rebuilt them.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use ap_nntp_post::{Password, ServerConfig};
+use ap_pipeline::{FetchOptions, PostOptions, Posted, Target, fetch, post};
+
+/// A small PRNG so the test data does not compress.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn make_tree(root: &Path) {
+    fs::create_dir_all(root.join("nested/deeper/deepest")).unwrap();
+    fs::create_dir_all(root.join("empty dir")).unwrap();
+    fs::write(root.join("large.bin"), noise(1, 5_000_000)).unwrap();
+    fs::write(root.join("small.txt"), b"small file\n").unwrap();
+    fs::write(root.join("empty"), b"").unwrap();
+    fs::write(root.join("naïve ünïcødé 日本.txt"), "non-ASCII name\n").unwrap();
+    fs::write(
+        root.join("nested/deeper/deepest/leaf.bin"),
+        noise(2, 300_000),
+    )
+    .unwrap();
+    fs::write(root.join("nested/mid.txt"), "middle\n".repeat(1000)).unwrap();
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+    for f in ["large.bin", "small.txt", "nested/mid.txt"] {
+        fs::File::options()
+            .write(true)
+            .open(root.join(f))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+}
+
+/// Every entry under `root`: relative path to a line naming its kind, size,
+/// a hash of its contents and its mtime in 7z's 100 ns units (directories
+/// carry no mtime: extracting into them changes it).
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+    use std::hash::{Hash, Hasher};
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p.clone());
+                out.insert(rel, "dir".into());
+            } else {
+                let data = fs::read(&p).unwrap();
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                data.hash(&mut h);
+                let t = meta
+                    .modified()
+                    .unwrap()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap();
+                let ticks = t.as_nanos() / 100;
+                out.insert(
+                    rel,
+                    format!("file {} {:016x} {ticks}", data.len(), h.finish()),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn options(work: &Path) -> PostOptions {
+    PostOptions {
+        title: "round trip".into(),
+        // Several volumes, each with articles enough for PAR2 to rebuild one.
+        article_size: 64 * 1024,
+        volume_size: 2 << 20,
+        redundancy: 10.0,
+        kdf_power: 6,
+        work_dir: work.to_path_buf(),
+        check_delay: Duration::from_millis(50),
+        ..PostOptions::default()
+    }
+}
+
+fn fetch_options(work: &Path) -> FetchOptions {
+    FetchOptions {
+        work_dir: work.to_path_buf(),
+        repair_memory: 64 << 20,
+        overwrite: false,
+    }
+}
+
+/// Message-IDs (with angle brackets) of about `percent` of the set's data
+/// articles, at most one per volume, so each volume stays repairable.
+fn victims(posted: &Posted, percent: f64) -> Vec<String> {
+    let d = &posted.descriptor;
+    let groups = ap_pipeline::layout::groups(&d.files).unwrap();
+    let articles: u32 = (0..d.files.len()).map(|i| d.parts(i)).sum();
+    let want = ((f64::from(articles) * percent / 100.0).ceil() as usize).max(1);
+    groups
+        .iter()
+        .cycle()
+        .take(want.min(groups.len()))
+        .enumerate()
+        .map(|(n, g)| {
+            let parts = d.parts(g.data as usize);
+            let part = 1 + (n as u32 * 7) % parts;
+            format!("<{}>", d.key.message_id(g.data, part, 0, &d.domain))
+        })
+        .collect()
+}
+
+#[test]
+fn spool_round_trip_then_repair_after_losing_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let target = Target::Spool {
+        dir: dir.path().join("spool"),
+        connections: 3,
+    };
+    let posted = post(&src, &options(dir.path()), &target, None).unwrap();
+    assert!(posted.embedded_spool);
+    assert!(posted.volumes >= 3, "{posted:?}");
+    assert_eq!(
+        posted.nzb,
+        ap_secret_codec::to_nzb(&posted.descriptor)
+            .to_xml()
+            .unwrap()
+    );
+    // The descriptor survives its own encoding, so the secret rebuilds this NZB.
+    let bytes = posted.descriptor.encode().unwrap();
+    assert!(ap_secret_codec::Descriptor::decode(&bytes).unwrap() == posted.descriptor);
+    // Nothing left in the staging folder.
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("post-"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    let out = dir.path().join("out");
+    let fetched = fetch(
+        &posted.descriptor,
+        &target,
+        &out,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(fetched.missing_articles, 0);
+    assert_eq!(snapshot(&src), snapshot(&out));
+
+    // Delete about 3% of the articles from the spool's disk.
+    let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), Default::default()).unwrap();
+    let gone = victims(&posted, 3.0);
+    for id in &gone {
+        fs::remove_file(spool.path_for(id)).unwrap();
+    }
+    let out2 = dir.path().join("out2");
+    let fetched = fetch(
+        &posted.descriptor,
+        &target,
+        &out2,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(fetched.missing_articles, gone.len() as u64);
+    assert!(fetched.repaired_slices > 0);
+    assert_eq!(snapshot(&src), snapshot(&out2));
+}
+
+fn inn2_target(connections: usize) -> (Target, ap_tests::NewsServer) {
+    let inn = ap_tests::inn2();
+    let (host, port) = inn.addr.rsplit_once(':').unwrap();
+    let server = ServerConfig::new(host, port.parse().unwrap())
+        .login(inn.user.clone(), Password::new(inn.pass.clone()))
+        .connections(connections);
+    (Target::Servers(vec![server]), inn)
+}
+
+#[test]
+fn inn2_round_trip_then_repair_after_cancels() {
+    let (target, inn) = inn2_target(4);
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let mut opts = options(dir.path());
+    opts.groups = vec![inn.group.clone()];
+    let posted = post(&src, &opts, &target, None).unwrap();
+    assert!(!posted.embedded_spool);
+    assert_eq!(posted.reposted, 0);
+
+    let out = dir.path().join("out");
+    fetch(
+        &posted.descriptor,
+        &target,
+        &out,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(snapshot(&src), snapshot(&out));
+
+    // Cancel about 3% of the articles on the server (ctlinnd, as the news
+    // admin), then fetch again: PAR2 rebuilds them.
+    let gone = victims(&posted, 3.0);
+    for id in &gone {
+        let status = Command::new("ctlinnd")
+            .args(["-s", "cancel", id])
+            .status()
+            .expect("ctlinnd (package inn2) cancels articles on the test server");
+        assert!(status.success(), "ctlinnd cancel {id} failed");
+    }
+    let out2 = dir.path().join("out2");
+    let fetched = fetch(
+        &posted.descriptor,
+        &target,
+        &out2,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(fetched.missing_articles, gone.len() as u64);
+    assert!(fetched.repaired_volumes > 0);
+    assert_eq!(snapshot(&src), snapshot(&out2));
+}
+
+#[test]
+fn a_refused_login_stops_the_job_before_anything_is_posted() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = ap_news_spool::SpoolConfig {
+        login: Some(("user".into(), "right".into())),
+        ..Default::default()
+    };
+    let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), config).unwrap();
+    let server = runtime
+        .block_on(ap_news_spool::SpoolServer::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            spool,
+        ))
+        .unwrap();
+    let addr = server.local_addr();
+    let target = Target::Servers(vec![
+        ServerConfig::new(addr.ip().to_string(), addr.port())
+            .login("user", Password::new("wrong"))
+            .connections(2),
+    ]);
+    let err = post(&src, &options(dir.path()), &target, None).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("nothing was posted"), "{text}");
+    assert!(!text.contains("wrong"), "the password leaked: {text}");
+    assert_eq!(server.spool().stats().stored, 0);
+    assert!(server.spool().article_files().unwrap().is_empty());
+    runtime.block_on(server.shutdown());
+}
