@@ -21,7 +21,11 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
     let work_dir = data_dir.join("work");
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("cannot create {}", work_dir.display()))?;
-    let volume_size = match args.volume_size.as_deref().or(config.volume_size.as_deref()) {
+    let volume_size = match args
+        .volume_size
+        .as_deref()
+        .or(config.volume_size.as_deref())
+    {
         Some(s) => ap_archive::parse_size(s)?,
         None => PostOptions::default().volume_size,
     };
@@ -53,10 +57,8 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             }
         })),
     };
-    if matches!(target, Target::Servers(_)) && !args.json {
-        if let Target::Servers(s) = &target {
-            eprintln!("ap-server: posting to {}", s[0].display_name());
-        }
+    if let (Target::Servers(s), false) = (&target, args.json) {
+        eprintln!("ap-server: posting to {}", s[0].display_name());
     }
     let posted = ap_pipeline::post(&args.dir, &options, &target, progress)?;
     if let Some(b) = bars {
@@ -94,7 +96,11 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             posted.data_bytes,
             posted.volumes,
             posted.articles,
-            posted.server,
+            if posted.embedded_spool {
+                "the embedded news spool".to_string()
+            } else {
+                posted.server.clone()
+            },
             secs,
             posted.wire_bytes as f64 / secs / 1e6,
             if posted.reposted > 0 {
@@ -104,7 +110,9 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             }
         );
         if public {
-            eprintln!("ap-server: sealed to the packaged key (a public set: anyone with ap-client can open it)");
+            eprintln!(
+                "ap-server: sealed to the packaged key (a public set: anyone with ap-client can open it)"
+            );
         }
         eprintln!("ap-server: set recorded in {}", record.display());
         eprintln!(
