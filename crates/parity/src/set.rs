@@ -55,27 +55,41 @@ impl RecoverySet {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut par2_files = vec![index.to_path_buf()];
+        // The index (if it survived) and the files named after it first;
+        // other .par2 files of the folder (other sets, renamed volumes) only
+        // when those hold no main packet.
+        let base = index
+            .file_stem()
+            .map(|b| b.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (mut own, mut others) = (Vec::new(), Vec::new());
         let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         for entry in entries {
             let path = entry.map_err(|e| Error::io(&dir, e))?.path();
             let is_par2 = path
                 .extension()
                 .is_some_and(|x| x.eq_ignore_ascii_case("par2"));
-            if is_par2 && path.is_file() && path.file_name() != index.file_name() {
-                par2_files.push(path);
+            if !is_par2 || !path.is_file() || path.file_name() == index.file_name() {
+                continue;
+            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with(&format!("{base}.")) {
+                own.push(path)
+            } else {
+                others.push(path)
             }
         }
-        par2_files[1..].sort();
-        let mut scans = Vec::with_capacity(par2_files.len());
-        for p in &par2_files {
-            let f = File::open(p).map_err(|e| Error::io(p, e))?;
-            let len = f.metadata().map_err(|e| Error::io(p, e))?.len();
-            let scan = read::scan(&mut BufReader::new(f), len).map_err(|e| Error::io(p, e))?;
-            scans.push(scan);
+        own.sort();
+        others.sort();
+        let mut par2_files = Vec::new();
+        if index.is_file() {
+            par2_files.push(index.to_path_buf());
         }
-        // The set is the index's, or failing that, the one most main
-        // packets name.
+        par2_files.extend(own);
+        let mut scans = scan_all(&par2_files)?;
         let mains = |s: &read::Scan| -> Vec<Hash> {
             s.packets
                 .iter()
@@ -83,8 +97,19 @@ impl RecoverySet {
                 .map(|p| p.set_id)
                 .collect()
         };
-        let set_id = match mains(&scans[0]).first() {
-            Some(id) => *id,
+        if !scans.iter().any(|s| !mains(s).is_empty()) {
+            scans.extend(scan_all(&others)?);
+            par2_files.extend(others);
+        }
+        // The set is the index's, or failing that, the one most main
+        // packets name.
+        let from_index = if index.is_file() {
+            scans.first().and_then(|s| mains(s).first().copied())
+        } else {
+            None
+        };
+        let set_id = match from_index {
+            Some(id) => id,
             None => {
                 let mut counts: BTreeMap<Hash, usize> = BTreeMap::new();
                 for id in scans.iter().flat_map(mains) {
@@ -201,6 +226,17 @@ impl RecoverySet {
     pub fn input_slices(&self) -> u64 {
         self.files.iter().map(|f| f.slices.len() as u64).sum()
     }
+}
+
+fn scan_all(paths: &[PathBuf]) -> Result<Vec<read::Scan>, Error> {
+    paths
+        .iter()
+        .map(|p| {
+            let f = File::open(p).map_err(|e| Error::io(p, e))?;
+            let len = f.metadata().map_err(|e| Error::io(p, e))?.len();
+            read::scan(&mut BufReader::new(f), len).map_err(|e| Error::io(p, e))
+        })
+        .collect()
 }
 
 /// A stored name as a plain file name in the set's folder: no separators,

@@ -158,6 +158,21 @@ fn our_repair_fixes_our_sets_and_par2cmdline_agrees() {
 }
 
 #[test]
+fn repair_without_the_index_and_beside_another_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = make_files(dir.path(), &FILES[..3]);
+    let paths: Vec<PathBuf> = files.iter().map(|f| f.0.clone()).collect();
+    create_files(&paths, dir.path(), "set", &options(16384, 20.0)).unwrap();
+    // Another set in the same folder, as one set per volume puts them.
+    create_files(&paths[2..], dir.path(), "other", &options(4, 50.0)).unwrap();
+    fs::remove_file(dir.path().join("set.par2")).unwrap();
+    apply(&files, &Damage::CorruptRange(1, 1000, 20_000));
+    let v = our_repair(dir.path(), "set.par2");
+    assert_eq!(v.files.len(), 3);
+    assert_restored(&files);
+}
+
+#[test]
 fn our_repair_fixes_par2cmdline_turbo_sets() {
     for damage in damages().into_iter().chain([Damage::Rename(1)]) {
         let dir = tempfile::tempdir().unwrap();
