@@ -136,10 +136,18 @@ impl Encoder {
         let acc = split.saturating_mul(recovery as usize);
         // Two batches (one filling, one computing) of up to 64 slices inside
         // the budget left after the accumulators. Each batch passes over all
-        // accumulators once, so bigger batches mean less memory traffic; at
-        // least 4 even when spilling.
-        let room = config.memory.saturating_sub(acc) / (2 * split);
-        let batch = room.clamp(4, 64).min(total.max(1));
+        // accumulators once, so bigger batches mean less memory traffic.
+        // When the accumulators spill, each batch costs a read and a write
+        // of the whole spill file: then three quarters of the budget go to
+        // batches (up to 512 slices) and the rest is the window through
+        // which the spill file passes.
+        let batch = if acc <= config.memory {
+            (config.memory - acc) / (2 * split)
+        } else {
+            config.memory / 4 * 3 / (2 * split)
+        };
+        let cap = if acc <= config.memory { 64 } else { 512 };
+        let batch = batch.clamp(4, cap).min(total.max(1));
         let acc_budget = config.memory.saturating_sub(2 * batch * split);
         let engine = if recovery > 0 {
             Some(
