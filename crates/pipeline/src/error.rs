@@ -9,22 +9,21 @@ pub enum Error {
     /// The source tree could not be walked (unreadable entries, names 7z
     /// cannot store): nothing was posted.
     #[error("cannot read the source tree, nothing was posted: {0}")]
-    Source(#[source] ap_archive::Error),
+    Source(ap_archive::Error),
     /// Writing or reading the archive failed.
     #[error("archive: {0}")]
-    Archive(#[from] ap_archive::Error),
+    Archive(ap_archive::Error),
     #[error("PAR2: {0}")]
-    Parity(#[from] ap_parity::Error),
+    Parity(ap_parity::Error),
     /// The news server could not be reached or refused the login before
     /// anything was posted.
-    #[error("news server {host}: {source}; nothing was posted")]
+    #[error("{error}; nothing was posted")]
     Preflight {
         host: String,
-        #[source]
-        source: ap_nntp_post::Error,
+        error: ap_nntp_post::Error,
     },
     #[error("posting: {0}")]
-    Post(#[from] ap_nntp_post::Error),
+    Post(ap_nntp_post::Error),
     /// Articles were still missing after every re-post round.
     #[error("{missing} articles are still missing after {rounds} re-post rounds")]
     StillMissing { missing: usize, rounds: u32 },
@@ -34,20 +33,16 @@ pub enum Error {
     #[error("yEnc: {0}")]
     Yenc(String),
     #[error("descriptor: {0}")]
-    Codec(#[from] ap_secret_codec::Error),
+    Codec(ap_secret_codec::Error),
     #[error("embedded news spool: {0}")]
-    Spool(#[from] ap_news_spool::SpoolError),
+    Spool(ap_news_spool::SpoolError),
     /// Not enough data came back to rebuild a volume.
     #[error("volume {volume} cannot be rebuilt: {reason}")]
     Unrecoverable { volume: usize, reason: String },
     #[error("config {path}: {reason}")]
     Config { path: PathBuf, reason: String },
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{what}: {error}")]
+    Io { what: String, error: std::io::Error },
     /// Internal inconsistency between what was planned and what a stage
     /// produced.
     #[error("internal: {0}")]
@@ -55,12 +50,32 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(what: impl std::fmt::Display, source: std::io::Error) -> Error {
+    pub(crate) fn io(what: impl std::fmt::Display, error: std::io::Error) -> Error {
         Error::Io {
             what: what.to_string(),
-            source,
+            error,
         }
     }
+}
+
+// Causes are part of each message (errors print as one line), so they are
+// not chained as `source()` too: a chain printer would repeat them.
+macro_rules! from {
+    ($($t:ty => $v:ident),* $(,)?) => {
+        $(impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::$v(e)
+            }
+        })*
+    };
+}
+
+from! {
+    ap_archive::Error => Archive,
+    ap_parity::Error => Parity,
+    ap_nntp_post::Error => Post,
+    ap_secret_codec::Error => Codec,
+    ap_news_spool::SpoolError => Spool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -95,12 +95,22 @@ pub fn fetch(
     Ok(fetched)
 }
 
-/// Where file `index` of the set is downloaded: its group's folder, under
-/// its posted name, `.par2` added to PAR2 files so the set reader finds them.
-fn file_path(d: &Descriptor, work: &Path, group: usize, index: u32, par2: bool) -> PathBuf {
-    let name = d.key.file_name(index);
-    let name = if par2 { format!("{name}.par2") } else { name };
-    work.join(format!("g{group:05}")).join(name)
+/// Where file `index` of group `g` is downloaded: the group's folder, under
+/// its posted name. PAR2 files are named after the group's index file
+/// (`BASE.par2`, `BASE.NAME.par2`), so the set reader takes them as one set.
+fn file_path(d: &Descriptor, work: &Path, g: usize, group: &Group, index: u32) -> PathBuf {
+    let dir = work.join(format!("g{g:05}"));
+    match group.par2.first() {
+        Some(&first) if group.par2.contains(&index) => {
+            let base = d.key.file_name(first);
+            if index == first {
+                dir.join(format!("{base}.par2"))
+            } else {
+                dir.join(format!("{base}.{}.par2", d.key.file_name(index)))
+            }
+        }
+        _ => dir.join(d.key.file_name(index)),
+    }
 }
 
 fn download_all(
@@ -116,10 +126,8 @@ fn download_all(
     for (g, group) in groups.iter().enumerate() {
         let dir = work.join(format!("g{g:05}"));
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
-        let files =
-            std::iter::once((group.data, false)).chain(group.par2.iter().map(|&i| (i, true)));
-        for (index, par2) in files {
-            let path = file_path(d, work, g, index, par2);
+        for index in std::iter::once(group.data).chain(group.par2.iter().copied()) {
+            let path = file_path(d, work, g, group, index);
             let size = d.files[index as usize].size;
             let f = File::create(&path).map_err(|e| Error::io(path.display(), e))?;
             f.set_len(size).map_err(|e| Error::io(path.display(), e))?;
@@ -204,7 +212,7 @@ async fn worker(
                     Err(e) if e.is_fatal() => {
                         return Err(Error::Preflight {
                             host: server.display_name(),
-                            source: e,
+                            error: e,
                         });
                     }
                     Err(e) => {
@@ -297,10 +305,10 @@ fn restore(
     };
     let mut first = None;
     for (g, group) in groups.iter().enumerate() {
-        let data = file_path(d, work, g, group.data, false);
+        let data = file_path(d, work, g, group, group.data);
         let fallback = volume_file_name(&d.key.file_name(0), g as u32);
         let set = match group.par2.first() {
-            Some(&index) => RecoverySet::open(&file_path(d, work, g, index, true)).ok(),
+            Some(&index) => RecoverySet::open(&file_path(d, work, g, group, index)).ok(),
             None => None,
         };
         let name = match &set {

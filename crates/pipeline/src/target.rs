@@ -86,9 +86,9 @@ impl Running {
             let conn =
                 runtime
                     .block_on(Connection::connect(s))
-                    .map_err(|source| Error::Preflight {
+                    .map_err(|error| Error::Preflight {
                         host: s.display_name(),
-                        source,
+                        error,
                     })?;
             runtime.block_on(conn.quit());
         }

@@ -1,0 +1,219 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! A third-party downloader gets a set back from the NZB `ap-client nzb`
+//! writes: NZBGet (Debian's) downloads it from INN2 with some articles
+//! cancelled, repairs each volume from its own PAR2 set, restores the
+//! obfuscated names from the PAR2 data, unpacks with the password from the
+//! NZB's meta, and the result equals the source.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ap_nntp_post::{Password, ServerConfig};
+use ap_pipeline::{PostOptions, Target};
+
+/// Its own control port, so it never meets another NZBGet test.
+const CONTROL_PORT: &str = "16793";
+
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Relative path of every file under `root` to its contents.
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn set_conf(conf: &str, key: &str, value: &str) -> String {
+    let mut done = false;
+    let mut out: Vec<String> = conf
+        .lines()
+        .map(|line| {
+            if line.split_once('=').is_some_and(|(k, _)| k.trim() == key) {
+                done = true;
+                format!("{key}={value}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    if !done {
+        out.push(format!("{key}={value}"));
+    }
+    out.join("\n") + "\n"
+}
+
+fn history() -> Option<String> {
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{CONTROL_PORT}")).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    // nzbget:tegbzn6789 is NZBGet's documented default control login.
+    let request =
+        "GET /jsonrpc/history HTTP/1.0\r\nAuthorization: Basic bnpiZ2V0OnRlZ2J6bjY3ODk=\r\n\r\n";
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    Some(reply)
+}
+
+#[test]
+fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
+    let inn = ap_tests::inn2();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    fs::create_dir_all(src.join("nested/deeper")).unwrap();
+    fs::write(src.join("large.bin"), noise(3, 3_000_000)).unwrap();
+    fs::write(src.join("small.txt"), b"small\n").unwrap();
+    fs::write(src.join("nested/deeper/leaf.bin"), noise(4, 200_000)).unwrap();
+    fs::write(src.join("nested/notes.txt"), "notes\n".repeat(300)).unwrap();
+
+    let (host, port) = inn.addr.rsplit_once(':').unwrap();
+    let server = ServerConfig::new(host, port.parse().unwrap())
+        .login(inn.user.clone(), Password::new(inn.pass.clone()))
+        .connections(4);
+    let options = PostOptions {
+        groups: vec![inn.group.clone()],
+        article_size: 64 * 1024,
+        volume_size: 1 << 20,
+        kdf_power: 6,
+        work_dir: dir.path().to_path_buf(),
+        check_delay: Duration::from_millis(50),
+        ..PostOptions::default()
+    };
+    let posted = ap_pipeline::post(&src, &options, &Target::Servers(vec![server]), None).unwrap();
+    let recipients: ap_secret_codec::recipients::Recipients =
+        vec![ap_secret_codec::parse_recipient(ap_secret_codec::PACKAGED_RECIPIENT).unwrap()];
+    let secret = ap_secret_codec::seal(&posted.descriptor, &recipients).unwrap();
+
+    // Cancel one data article of the first two volumes: NZBGet must repair.
+    let d = &posted.descriptor;
+    let groups = ap_pipeline::layout::groups(&d.files).unwrap();
+    for g in groups.iter().take(2) {
+        let id = format!("<{}>", d.key.message_id(g.data, 2, 0, &d.domain));
+        let ok = Command::new("ctlinnd")
+            .args(["-s", "cancel", &id])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "ctlinnd cancel {id}");
+    }
+
+    // The NZB as a user gets it: `ap-client nzb -` with the secret on stdin.
+    let nzb = dir.path().join("set.nzb");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ap-client"))
+        .args(["nzb", "-", "-o"])
+        .arg(&nzb)
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(secret.expose().as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(fs::read_to_string(&nzb).unwrap(), posted.nzb);
+
+    let main_dir = dir.path().join("main");
+    let conf = dir.path().join("nzbget.conf");
+    let mut settings =
+        fs::read_to_string("/etc/nzbget.conf").expect("Debian's /etc/nzbget.conf (package nzbget)");
+    for (key, value) in [
+        ("MainDir", main_dir.display().to_string()),
+        ("Server1.Host", host.to_owned()),
+        ("Server1.Port", port.to_owned()),
+        ("Server1.Username", inn.user.clone()),
+        ("Server1.Password", inn.pass.clone()),
+        ("Server1.Connections", "4".to_owned()),
+        ("ControlIP", "127.0.0.1".to_owned()),
+        ("ControlPort", CONTROL_PORT.to_owned()),
+        ("OutputMode", "log".to_owned()),
+        ("ParCheck", "auto".to_owned()),
+        ("Unpack", "yes".to_owned()),
+        ("UnpackCleanupDisk", "yes".to_owned()),
+        ("SevenZipCmd", "7z".to_owned()),
+    ] {
+        settings = set_conf(&settings, key, &value);
+    }
+    fs::write(&conf, settings).unwrap();
+    let mut daemon = ap_tests::peer_command("nzbget")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-s")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let added = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        ap_tests::peer_command("nzbget")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-A")
+            .arg(&nzb)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let mut last = String::new();
+    let finished = added
+        && (0..300).any(|_| {
+            std::thread::sleep(Duration::from_millis(200));
+            last = history().unwrap_or_default();
+            last.contains("\"Status\"") && !last.contains("\"result\" : [ ]")
+        });
+    let _ = ap_tests::peer_command("nzbget")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-Q")
+        .output();
+    let _ = daemon.wait();
+    assert!(added, "nzbget did not accept the NZB");
+    assert!(finished, "NZBGet did not finish within 60 s");
+    assert!(
+        last.contains("SUCCESS/UNPACK") || last.contains("\"Status\" : \"SUCCESS"),
+        "history: {last}"
+    );
+    assert!(
+        last.contains("REPAIR") || last.contains("\"ParStatus\" : \"SUCCESS\""),
+        "history: {last}"
+    );
+
+    // NZBGet puts the unpacked tree under dst/<NZB name>.
+    let dst = main_dir.join("dst");
+    let job = fs::read_dir(&dst)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("a download folder under dst");
+    assert_eq!(
+        files(&src),
+        files(&job),
+        "NZBGet's result differs from the source"
+    );
+}

@@ -1,0 +1,109 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `ap-server post` as users run it: the secret alone on standard output,
+//! the NZB written at post time equal to the one the secret rebuilds, and a
+//! source it cannot read stopping the job before anything is posted.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ap_server(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ap-server"));
+    c.env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("AP_NNTP_PASSWORD");
+    c
+}
+
+fn spool_articles(home: &Path) -> usize {
+    let dir = home.join("data/ap/spool");
+    if !dir.exists() {
+        return 0;
+    }
+    ap_news_spool::Spool::open(&dir, Default::default())
+        .unwrap()
+        .article_files()
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn post_prints_only_the_secret_and_the_nzb_it_rebuilds() {
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    fs::write(src.join("a.txt"), "alpha\n".repeat(5000)).unwrap();
+    fs::write(src.join("sub/ünï.bin"), vec![7u8; 100_000]).unwrap();
+    let me = age::x25519::Identity::generate();
+    let nzb = home.path().join("set.nzb");
+    let out: Output = ap_server(home.path())
+        .arg("post")
+        .arg(&src)
+        .args(["--title", "cli test", "--redundancy", "5", "--recipient"])
+        .arg(me.to_public().to_string())
+        .arg("--nzb-out")
+        .arg(&nzb)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("embedded news spool"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout: {stdout}");
+    assert!(lines[0].starts_with("ap1_"));
+
+    let ids: ap_secret_codec::recipients::Identities = vec![Box::new(me)];
+    let d = ap_secret_codec::open(lines[0], &ids).unwrap();
+    assert_eq!(d.title, "cli test");
+    let rebuilt = ap_secret_codec::to_nzb(&d).to_xml().unwrap();
+    assert_eq!(fs::read_to_string(&nzb).unwrap(), rebuilt);
+    assert!(spool_articles(home.path()) > 0);
+    // The set is recorded, readable by the owner only.
+    let sets: Vec<_> = fs::read_dir(home.path().join("data/ap/sets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sets.len(), 1);
+    assert_eq!(
+        fs::metadata(&sets[0]).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Nothing staged is left behind.
+    let work = home.path().join("data/ap/work");
+    assert_eq!(fs::read_dir(work).unwrap().count(), 0);
+}
+
+#[test]
+fn an_unreadable_file_stops_the_job_before_anything_is_posted() {
+    let home = tempfile::tempdir().unwrap();
+    fs::set_permissions(home.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let src = home.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("fine.txt"), "fine\n").unwrap();
+    fs::write(src.join("locked.bin"), "secret\n").unwrap();
+    fs::set_permissions(src.join("locked.bin"), fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = if fs::File::open(src.join("locked.bin")).is_ok() {
+        // Root reads anything: run the job as nobody, for whom the file is
+        // unreadable as it would be for a user.
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_ap-server"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env_remove("AP_NNTP_PASSWORD");
+        c
+    } else {
+        ap_server(home.path())
+    };
+    let out = cmd.arg("post").arg(&src).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "one clear error: {stderr}");
+    assert!(stderr.starts_with("ap-server: error:"), "{stderr}");
+    assert!(stderr.contains("locked.bin"), "{stderr}");
+    assert!(stderr.contains("nothing was posted"), "{stderr}");
+    assert_eq!(spool_articles(home.path()), 0);
+}
