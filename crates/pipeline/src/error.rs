@@ -30,6 +30,10 @@ pub enum Error {
     /// Articles the poster gave up on.
     #[error("{count} articles could not be posted (first: {first})")]
     PostFailed { count: usize, first: String },
+    /// A re-post needed bytes again and the source no longer gives the
+    /// same ones.
+    #[error("the source folder changed while it was being posted; post it again")]
+    SourceChanged,
     #[error("yEnc: {0}")]
     Yenc(String),
     #[error("descriptor: {0}")]

@@ -26,14 +26,22 @@
 //! are known from the first byte of each volume.
 //!
 //! # What is buffered where
-//! The archive writer's API hands volumes over in order but its IVs are
-//! random, so volume bytes cannot be produced a second time for a re-post.
-//! Volumes are therefore staged as files under the work directory (inside
-//! the data directory) while they are posted and until the post check has
-//! passed; the PAR2 files of each volume are written there too. The work
-//! directory is removed when the job ends. Memory stays bounded: one
-//! article per queue slot, one PAR2 batch, the recovery accumulators up to
-//! [`PostOptions::par2_memory`] (spilled beyond).
+//! - Copy folders (method copy, or auto when nothing compresses): the 7z
+//!   start header comes first and names the archive's length, so every
+//!   volume's length and PAR2 plan are known before the first article. The
+//!   bytes go from the archive writer into articles and the volume's PAR2
+//!   encoder with no file on disk ([`Posted::streamed`]). Only each volume's
+//!   PAR2 files (about the redundancy's share of it) are written to the work
+//!   directory, posted after the volume, and removed with it at the end.
+//!   The archive is byte-repeatable (IVs from a seed derived from K), so a
+//!   re-post of a lost data article writes the archive again into a sink
+//!   that keeps only that article, and checks its CRC against the first post.
+//! - LZMA2 folders (method lzma2, or auto when a file compresses): packed
+//!   sizes, hence volume lengths, are known only at the end and the start
+//!   header comes last, so the volumes are staged as files in the work
+//!   directory and posted once the archive is complete.
+//! - Memory: one article per queue slot, one PAR2 batch, the recovery
+//!   accumulators up to [`PostOptions::par2_memory`] (spilled beyond).
 //!
 //! ```
 //! use ap_pipeline::{FetchOptions, PostOptions, Target, fetch, post};
@@ -62,7 +70,8 @@ pub mod layout;
 mod post;
 mod progress;
 mod record;
-mod stage;
+mod regen;
+mod sink;
 mod target;
 mod upload;
 

@@ -3,19 +3,19 @@
 //! attempt + 1, and the finished descriptor.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ap_archive::{DirSink, Method, Password, WriteOptions, scan, volume_file_name, write_archive};
+use ap_archive::{Method, Password, WriteOptions, scan, volume_file_name, write_archive};
 use ap_nntp_post::{CheckConfig, Event, EventSink, PostConfig, PostReport};
 use ap_secret_codec::{Descriptor, PostedFile, Role, SetKey, SubjectStyle, to_nzb};
 
 use crate::error::{Error, Result};
 use crate::layout::{Par2Plan, data_file_index, par2_plan};
 use crate::progress::{Progress, ProgressSink, emit};
-use crate::stage::{StageSink, Staged};
+use crate::regen::{Want, regenerate};
+use crate::sink::{PostSink, SinkConfig, post_par2};
 use crate::target::{Running, Target};
-use crate::upload::{ParityWorker, Uploader};
+use crate::upload::{ParityWorker, Source, Uploader};
 
 /// Settings of a post job.
 #[derive(Debug, Clone)]
@@ -79,6 +79,9 @@ pub struct Posted {
     pub articles: u64,
     pub wire_bytes: u64,
     pub reposted: usize,
+    /// True when the volumes went from the archive writer to the sockets
+    /// without being staged on disk (copy folders).
+    pub streamed: bool,
     pub elapsed: Duration,
 }
 
@@ -141,9 +144,9 @@ fn post_staged(
     work: &Path,
     progress: &Option<ProgressSink>,
 ) -> Result<Posted> {
-    let volumes_dir = work.join("volumes");
+    let stage_dir = work.join("volumes");
     let par2_dir = work.join("par2");
-    for d in [&volumes_dir, &par2_dir] {
+    for d in [&stage_dir, &par2_dir] {
         std::fs::create_dir_all(d).map_err(|e| Error::io(d.display(), e))?;
     }
     let data_bytes = tree.data_len();
@@ -162,42 +165,49 @@ fn post_staged(
         method: options.method,
         volume_size: options.volume_size,
         kdf_power: options.kdf_power,
+        // Byte-repeatable: a re-post can produce a volume's bytes again.
+        iv_seed: Some(iv_seed(&descriptor.key)),
         ..WriteOptions::default()
     };
 
     let mut up = Uploader::new(descriptor, runtime.handle().clone());
     let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
     up.set_queue(Some(queue));
-
-    let (tx, rx) = mpsc::channel::<Staged>();
-    let (outcome, summary) = std::thread::scope(|scope| {
-        let sink = StageSink::new(
-            DirSink::new(&volumes_dir, archive_name.clone()),
-            tx,
-            progress.clone(),
-        );
-        // The sink (and the sender in it) is dropped when the writer returns,
-        // which ends the uploader's loop.
-        let writer = scope.spawn(|| {
-            write_archive(tree, &password, &write_options, sink).map(|(_, summary)| summary)
-        });
-        let outcome = upload_volumes(
+    let config = SinkConfig {
+        volume_size: options.volume_size,
+        redundancy: options.redundancy,
+        par2_memory: options.par2_memory,
+        par2_dir: par2_dir.clone(),
+        stage_dir: stage_dir.clone(),
+        archive_name: archive_name.clone(),
+        progress: progress.clone(),
+    };
+    let mut sink = PostSink::new(&mut up, config);
+    let written = write_archive(tree, &password, &write_options, &mut sink).map(|(_, s)| s);
+    let (staged, streamed, is_staged, failed) = (
+        std::mem::take(&mut sink.staged),
+        sink.streamed,
+        sink.is_staged(),
+        sink.failed.take(),
+    );
+    drop(sink);
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(e) => return Err(failed.unwrap_or(Error::Archive(e))),
+    };
+    let volumes = if is_staged {
+        upload_staged(
             &mut up,
-            rx,
-            &volumes_dir,
+            &staged,
+            &stage_dir,
             &par2_dir,
             &archive_name,
             options,
             progress,
-        );
-        let summary = writer
-            .join()
-            .map_err(|_| Error::Internal("the archive thread panicked".into()));
-        (outcome, summary)
-    });
-    // An upload error makes the archive writer fail too; report the cause.
-    let volumes = outcome?;
-    let summary = summary??;
+        )?
+    } else {
+        streamed
+    };
     if summary.volumes.len() != volumes {
         return Err(Error::Internal(format!(
             "{} volumes written, {volumes} posted",
@@ -228,11 +238,32 @@ fn post_staged(
             .collect();
         missing.sort_unstable();
         missing.dedup();
-        for (file, part) in missing {
+        // Streamed volumes give their bytes again by writing the archive
+        // again (it is byte-repeatable); everything else is on disk.
+        let mut again = Vec::new();
+        for &(file, part) in &missing {
             let attempt = up.descriptor.attempt(file, part) + 1;
-            up.repost_part(file, part, attempt)?;
-            reposted += 1;
+            match up.sources.get(&file).cloned() {
+                Some(Source::File(path)) => up.repost_from_file(file, part, attempt, &path)?,
+                Some(Source::Volume(v)) => {
+                    let (start, len) = up.part_range(file, part)?;
+                    again.push(Want {
+                        volume: v,
+                        start,
+                        len,
+                        key: (file, part),
+                    });
+                }
+                None => return Err(Error::Internal(format!("no source for file {file}"))),
+            }
         }
+        if !again.is_empty() {
+            for ((file, part), bytes) in regenerate(tree, &password, &write_options, again)? {
+                let attempt = up.descriptor.attempt(file, part) + 1;
+                up.repost_bytes(file, part, attempt, &bytes)?;
+            }
+        }
+        reposted += missing.len();
         up.set_queue(None);
         report = runtime.block_on(job.finish())?;
         check_failed(&report)?;
@@ -257,8 +288,59 @@ fn post_staged(
         articles: totals.0,
         wire_bytes: totals.1,
         reposted,
+        streamed: !is_staged,
         elapsed: Duration::ZERO,
     })
+}
+
+/// The seed of the archive's IVs: from K, so the archive can be written
+/// again byte for byte.
+fn iv_seed(key: &ap_secret_codec::SetKey) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"ap/v1 archive-iv-seed");
+    h.update(key.as_bytes());
+    h.finalize().into()
+}
+
+/// Posts volumes staged as files (the archive held its start header back),
+/// each with its PAR2 set. Returns the number of volumes.
+fn upload_staged(
+    up: &mut Uploader,
+    lengths: &[u64],
+    stage_dir: &Path,
+    par2_dir: &Path,
+    archive_name: &str,
+    options: &PostOptions,
+    progress: &Option<ProgressSink>,
+) -> Result<usize> {
+    let mut plans: Vec<Par2Plan> = Vec::new();
+    for (i, &len) in lengths.iter().enumerate() {
+        let plan = par2_plan(len, options.redundancy)?;
+        let name = volume_file_name(archive_name, i as u32);
+        let path = stage_dir.join(&name);
+        let first = data_file_index(&plans);
+        plans.push(plan);
+        up.set_file(
+            first,
+            PostedFile {
+                role: Role::Data,
+                size: len,
+            },
+            Source::File(path.clone()),
+        );
+        let parity = ParityWorker::start(
+            plan,
+            name,
+            len,
+            par2_dir.to_path_buf(),
+            options.par2_memory,
+            progress.clone(),
+        )?;
+        up.post_file(first, &path, |bytes| parity.feed(bytes))?;
+        post_par2(up, parity, plan, first)?;
+    }
+    Ok(lengths.len())
 }
 
 fn check_failed(report: &PostReport) -> Result<()> {
@@ -269,90 +351,6 @@ fn check_failed(report: &PostReport) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Takes volumes as the archive writer completes them: PAR2 and articles
-/// for each, then its PAR2 files. Returns the number of volumes posted.
-fn upload_volumes(
-    up: &mut Uploader,
-    rx: mpsc::Receiver<Staged>,
-    volumes_dir: &Path,
-    par2_dir: &Path,
-    archive_name: &str,
-    options: &PostOptions,
-    progress: &Option<ProgressSink>,
-) -> Result<usize> {
-    let mut lengths: Vec<u64> = Vec::new();
-    let mut plans: Vec<Par2Plan> = Vec::new();
-    let mut posted = 0;
-    for msg in rx {
-        match msg {
-            Staged::Length { index, len } => {
-                if index as usize != lengths.len() {
-                    return Err(Error::Internal("volumes ended out of order".into()));
-                }
-                lengths.push(len);
-                plans.push(par2_plan(len, options.redundancy)?);
-            }
-            Staged::Ready { index } => {
-                let i = index as usize;
-                let (len, plan) = match (lengths.get(i), plans.get(i)) {
-                    (Some(l), Some(p)) => (*l, *p),
-                    _ => return Err(Error::Internal("volume ready before its length".into())),
-                };
-                let name = volume_file_name(archive_name, index);
-                let path = volumes_dir.join(&name);
-                let first = data_file_index(&plans[..i]);
-                up.set_file(
-                    first,
-                    PostedFile {
-                        role: Role::Data,
-                        size: len,
-                    },
-                    &path,
-                );
-                let parity = ParityWorker::start(
-                    plan,
-                    name,
-                    len,
-                    par2_dir.to_path_buf(),
-                    options.par2_memory,
-                    progress.clone(),
-                )?;
-                let sent = up.post_file(first, &path, |bytes| parity.feed(bytes));
-                let created = parity.finish();
-                sent?;
-                let created = created?;
-                let par2_files: Vec<PathBuf> = std::iter::once(created.index)
-                    .chain(created.volumes)
-                    .collect();
-                if par2_files.len() as u32 != plan.files {
-                    return Err(Error::Internal(format!(
-                        "PAR2 made {} files, {} were planned",
-                        par2_files.len(),
-                        plan.files
-                    )));
-                }
-                for (k, p) in par2_files.iter().enumerate() {
-                    let size = std::fs::metadata(p)
-                        .map_err(|e| Error::io(p.display(), e))?
-                        .len();
-                    let index = first + 1 + k as u32;
-                    up.set_file(
-                        index,
-                        PostedFile {
-                            role: Role::Par2,
-                            size,
-                        },
-                        p,
-                    );
-                    up.post_file(index, p, |_| Ok(()))?;
-                }
-                posted += 1;
-            }
-        }
-    }
-    Ok(posted)
 }
 
 /// Progress events of the pool, as [`Progress::Transfer`].

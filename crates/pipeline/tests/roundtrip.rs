@@ -136,8 +136,12 @@ fn spool_round_trip_then_repair_after_losing_articles() {
         dir: dir.path().join("spool"),
         connections: 3,
     };
-    let posted = post(&src, &options(dir.path()), &target, None).unwrap();
+    // Copy: every size is known up front, so the volumes stream.
+    let mut opts = options(dir.path());
+    opts.method = ap_archive::Method::Copy;
+    let posted = post(&src, &opts, &target, None).unwrap();
     assert!(posted.embedded_spool);
+    assert!(posted.streamed);
     assert!(posted.volumes >= 3, "{posted:?}");
     assert_eq!(
         posted.nzb,
@@ -207,6 +211,8 @@ fn inn2_round_trip_then_repair_after_cancels() {
     opts.groups = vec![inn.group.clone()];
     let posted = post(&src, &opts, &target, None).unwrap();
     assert!(!posted.embedded_spool);
+    // Auto compresses the text files: the volumes are staged first.
+    assert!(!posted.streamed);
     assert_eq!(posted.reposted, 0);
 
     let out = dir.path().join("out");
@@ -274,4 +280,103 @@ fn a_refused_login_stops_the_job_before_anything_is_posted() {
     assert_eq!(server.spool().stats().stored, 0);
     assert!(server.spool().article_files().unwrap().is_empty());
     runtime.block_on(server.shutdown());
+}
+
+#[test]
+fn an_article_lost_after_posting_is_posted_again_under_the_next_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let spool_dir = dir.path().join("spool");
+    let target = Target::Spool {
+        dir: spool_dir.clone(),
+        connections: 2,
+    };
+    // The server loses the first article it stored, after accepting it.
+    let articles = spool_dir.join("articles");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let deleter = std::thread::spawn(move || {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            let first = walk_files(&articles).into_iter().next();
+            if let Some(f) = first
+                && fs::remove_file(&f).is_ok()
+            {
+                return Some(f);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        None
+    });
+    let mut opts = options(dir.path());
+    opts.method = ap_archive::Method::Copy;
+    opts.check_delay = Duration::from_millis(1500);
+    let posted = post(&src, &opts, &target, None).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(deleter.join().unwrap().is_some(), "no article was deleted");
+    assert!(posted.streamed);
+    assert_eq!(posted.reposted, 1);
+    assert_eq!(posted.descriptor.reposts.len(), 1);
+    assert_eq!(posted.descriptor.reposts[0].attempt, 1);
+
+    let out = dir.path().join("out");
+    let fetched = fetch(
+        &posted.descriptor,
+        &target,
+        &out,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(fetched.missing_articles, 0);
+    assert_eq!(snapshot(&src), snapshot(&out));
+}
+
+#[test]
+fn compressed_archives_are_staged_and_come_back_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    fs::create_dir_all(src.join("docs")).unwrap();
+    fs::write(
+        src.join("docs/text.txt"),
+        "compressible text\n".repeat(200_000),
+    )
+    .unwrap();
+    fs::write(src.join("random.bin"), noise(9, 500_000)).unwrap();
+    let target = Target::Spool {
+        dir: dir.path().join("spool"),
+        connections: 2,
+    };
+    let mut opts = options(dir.path());
+    opts.method = ap_archive::Method::Lzma2;
+    let posted = post(&src, &opts, &target, None).unwrap();
+    assert!(!posted.streamed);
+    assert!(posted.archive_bytes < posted.data_bytes);
+    let out = dir.path().join("out");
+    fetch(
+        &posted.descriptor,
+        &target,
+        &out,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(snapshot(&src), snapshot(&out));
+}
+
+fn walk_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
