@@ -158,6 +158,30 @@ fn our_repair_fixes_our_sets_and_par2cmdline_agrees() {
 }
 
 #[test]
+fn uniform_volumes_and_slice_counts_pass_par2cmdline() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = make_files(dir.path(), &FILES[..2]);
+    let paths: Vec<PathBuf> = files.iter().map(|f| f.0.clone()).collect();
+    let opts = CreateOptions {
+        slice_size: Some(20_000),
+        redundancy: Redundancy::Slices(30),
+        layout: ap_parity::VolumeLayout::Uniform(4),
+        ..CreateOptions::default()
+    };
+    let r = create_files(&paths, dir.path(), "u", &opts).unwrap();
+    assert_eq!(
+        (r.created.recovery_slices, r.created.volumes.len()),
+        (30, 4)
+    );
+    assert!(par2cmdline(&["v", "-q", "u.par2"], dir.path()));
+    // Three of the four volumes (22 slices) cover a 20-slice damaged range.
+    fs::remove_file(&r.created.volumes[0]).unwrap();
+    apply(&files, &Damage::CorruptRange(0, 0, 400_000));
+    assert!(par2cmdline(&["r", "-q", "u.par2"], dir.path()));
+    assert_restored(&files);
+}
+
+#[test]
 fn repair_without_the_index_and_beside_another_set() {
     let dir = tempfile::tempdir().unwrap();
     let files = make_files(dir.path(), &FILES[..3]);
