@@ -194,7 +194,9 @@ fn build_ours(quick: bool) -> Result<Ours> {
     build
         .current_dir(repo_root())
         .args(["build", "--locked", "--profile", profile]);
-    build.args(["-p", "ap-server", "-p", "ap-client"]);
+    // With `--example` given, cargo builds only the named targets: `--bins`
+    // keeps the binaries in.
+    build.args(["-p", "ap-server", "-p", "ap-client", "--bins"]);
     // Examples that stand in for a CLI subcommand until one exists.
     let examples: Vec<(&str, &str)> = [("ap-yenc", "ybench"), ("ap-nntp-post", "post-files")]
         .into_iter()
