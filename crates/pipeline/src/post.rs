@@ -172,7 +172,7 @@ fn post_staged(
 
     let mut up = Uploader::new(descriptor, runtime.handle().clone());
     let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
-    up.set_queue(Some(queue));
+    up.set_queue(Some(queue))?;
     let config = SinkConfig {
         volume_size: options.volume_size,
         redundancy: options.redundancy,
@@ -193,7 +193,13 @@ fn post_staged(
     drop(sink);
     let summary = match written {
         Ok(summary) => summary,
-        Err(e) => return Err(failed.unwrap_or(Error::Archive(e))),
+        Err(e) => {
+            // The first cause wins: the pool's fatal error (a refused post,
+            // a lost server), then the encoder's, then the sink's.
+            let encoder = up.set_queue(None).err();
+            let pool = runtime.block_on(job.finish()).err().map(Error::Post);
+            return Err(pool.or(encoder).or(failed).unwrap_or(Error::Archive(e)));
+        }
     };
     let volumes = if is_staged {
         upload_staged(
@@ -214,7 +220,7 @@ fn post_staged(
             summary.volumes.len()
         )));
     }
-    up.set_queue(None);
+    up.set_queue(None)?;
     let mut report = runtime.block_on(job.finish())?;
     let mut totals = (report.articles, report.bytes);
     check_failed(&report)?;
@@ -230,7 +236,7 @@ fn post_staged(
         }
         round += 1;
         let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
-        up.set_queue(Some(queue));
+        up.set_queue(Some(queue))?;
         let mut missing: Vec<(u32, u32)> = report
             .missing
             .iter()
@@ -264,7 +270,7 @@ fn post_staged(
             }
         }
         reposted += missing.len();
-        up.set_queue(None);
+        up.set_queue(None)?;
         report = runtime.block_on(job.finish())?;
         check_failed(&report)?;
         totals.0 += report.articles;
