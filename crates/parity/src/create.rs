@@ -383,11 +383,14 @@ impl Encoder {
         if let Some(engine) = &engine {
             let slice_size = self.slice_size;
             let split = self.split;
+            let digests =
+                write::recovery_digests(engine, &set_id, self.recovery, slice_size, split)
+                    .map_err(Error::Spill)?;
             vols.par_iter()
                 .zip(&paths)
                 .try_for_each(|(&(first, count), path)| {
                     write::write_volume(
-                        path, engine, &set_id, first, count, slice_size, split, &critical,
+                        path, engine, &set_id, &digests, first, count, slice_size, split, &critical,
                     )
                     .map_err(|e| Error::io(path, e))
                 })?;
