@@ -107,3 +107,126 @@ fn an_unreadable_file_stops_the_job_before_anything_is_posted() {
     assert!(stderr.contains("nothing was posted"), "{stderr}");
     assert_eq!(spool_articles(home.path()), 0);
 }
+
+/// Kill -9 at ten points of a post, then run it again each time: the job
+/// continues the same set (same key, so every article on the server belongs
+/// to the final NZB and none is stored twice), and the result comes back
+/// whole.
+#[test]
+fn a_post_killed_at_ten_points_resumes_the_same_set() {
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    fs::create_dir_all(src.join("d")).unwrap();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    fs::write(src.join("a.bin"), noise(6_000_000)).unwrap();
+    fs::write(src.join("d/b.bin"), noise(2_000_000)).unwrap();
+    fs::write(src.join("d/c.txt"), "text\n").unwrap();
+    fs::create_dir_all(home.path().join("config/ap")).unwrap();
+    fs::write(
+        home.path().join("config/ap/config.toml"),
+        "article_size = 65536\nvolume_size = \"2M\"\nredundancy = 10\n",
+    )
+    .unwrap();
+    let me = age::x25519::Identity::generate();
+    let recipient = me.to_public().to_string();
+    let nzb = home.path().join("set.nzb");
+    let run = |cmd: &mut Command| {
+        cmd.arg("post")
+            .arg(&src)
+            .args(["--recipient", &recipient, "--nzb-out"])
+            .arg(&nzb)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+    };
+    let mut delay = 150u64;
+    let mut kills = 0;
+    let mut finished = None;
+    while kills < 10 {
+        let mut cmd = ap_server(home.path());
+        run(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_some() {
+            // It finished before the kill: that run is the end state.
+            finished = Some(child.wait_with_output().unwrap());
+            break;
+        }
+        child.kill().unwrap(); // SIGKILL
+        let _ = child.wait();
+        kills += 1;
+        delay = 100 + (delay * 7919 + 13) % 900;
+    }
+    let out = match finished {
+        Some(out) => out,
+        None => {
+            let mut cmd = ap_server(home.path());
+            run(&mut cmd);
+            cmd.output().unwrap()
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        kills >= 5,
+        "only {kills} runs were killed; the post is too quick to test"
+    );
+    assert!(stderr.contains("resuming the interrupted post"), "{stderr}");
+    let secret = String::from_utf8(out.stdout).unwrap();
+    let ids: ap_secret_codec::recipients::Identities = vec![Box::new(me)];
+    let d = ap_secret_codec::open(secret.trim(), &ids).unwrap();
+    let rebuilt = ap_secret_codec::to_nzb(&d);
+    assert_eq!(fs::read_to_string(&nzb).unwrap(), rebuilt.to_xml().unwrap());
+
+    // Every stored article is one of the final set's, each stored once.
+    let spool =
+        ap_news_spool::Spool::open(&home.path().join("data/ap/spool"), Default::default()).unwrap();
+    let stored: std::collections::BTreeSet<_> =
+        spool.article_files().unwrap().into_iter().collect();
+    let wanted: std::collections::BTreeSet<_> = rebuilt
+        .files
+        .iter()
+        .flat_map(|f| f.segments.iter())
+        .map(|s| spool.path_for(&format!("<{}>", s.message_id)))
+        .collect();
+    let strays = stored.difference(&wanted).count();
+    let lost = wanted.difference(&stored).count();
+    assert_eq!(
+        (strays, lost),
+        (0, 0),
+        "{} stored, {} in the NZB",
+        stored.len(),
+        wanted.len()
+    );
+    // The journal is gone once the post succeeded.
+    let journal = home.path().join("data/ap/journal");
+    assert_eq!(fs::read_dir(journal).map(|r| r.count()).unwrap_or(0), 0);
+
+    let target = ap_pipeline::Target::Spool {
+        dir: home.path().join("data/ap/spool"),
+        connections: 2,
+    };
+    let restored = home.path().join("restored");
+    let options = ap_pipeline::FetchOptions {
+        work_dir: home.path().to_path_buf(),
+        repair_memory: 64 << 20,
+        overwrite: false,
+    };
+    ap_pipeline::fetch(&d, &target, &restored, &options, None).unwrap();
+    for f in ["a.bin", "d/b.bin", "d/c.txt"] {
+        assert_eq!(
+            fs::read(src.join(f)).unwrap(),
+            fs::read(restored.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

@@ -34,6 +34,10 @@ pub enum Error {
     /// same ones.
     #[error("the source folder changed while it was being posted; post it again")]
     SourceChanged,
+    /// A journal says a post of this folder was interrupted, but the
+    /// folder changed since: resuming would post a different set.
+    #[error("{} changed since its post was interrupted; restore it, or delete {} to post it as a new set", folder.display(), journal.display())]
+    SourceChangedSinceInterrupted { folder: PathBuf, journal: PathBuf },
     #[error("yEnc: {0}")]
     Yenc(String),
     #[error("descriptor: {0}")]

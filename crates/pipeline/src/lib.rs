@@ -20,6 +20,15 @@
 //! to a [`Target`]: configured servers, or the embedded news spool
 //! ([`ap_news_spool`]) under the data directory ([`Config`]).
 //!
+//! # Resume
+//! With [`PostOptions::journal_dir`], a job keeps a journal per source
+//! folder (the set key, its settings, a fingerprint of the tree, and every
+//! article the server confirmed). Killed at any point and started again on
+//! the same folder, it makes the same set (same key, archive bytes, PAR2
+//! files and Message-IDs) and sends only what the journal does not name; a
+//! folder that changed in between is refused. The journal is removed when
+//! the job succeeds.
+//!
 //! # Layout of a set
 //! Files in descriptor order: volume 1, its PAR2 index, its recovery files,
 //! volume 2, ... ([`layout`]). One PAR2 set per volume means slice numbers
@@ -66,6 +75,7 @@
 mod config;
 mod error;
 mod fetch;
+mod journal;
 pub mod layout;
 mod post;
 mod progress;

@@ -3,6 +3,7 @@
 //! attempt + 1, and the finished descriptor.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ap_archive::{Method, Password, WriteOptions, scan, volume_file_name, write_archive};
@@ -10,6 +11,7 @@ use ap_nntp_post::{CheckConfig, Event, EventSink, PostConfig, PostReport};
 use ap_secret_codec::{Descriptor, PostedFile, Role, SetKey, SubjectStyle, to_nzb};
 
 use crate::error::{Error, Result};
+use crate::journal::{Journal, State, fingerprint};
 use crate::layout::{Par2Plan, data_file_index, par2_plan};
 use crate::progress::{Progress, ProgressSink, emit};
 use crate::regen::{Want, regenerate};
@@ -40,6 +42,8 @@ pub struct PostOptions {
     pub check_delay: Duration,
     /// How often missing articles are posted again before giving up.
     pub repost_rounds: u32,
+    /// Where resume journals live; `None` posts without one.
+    pub journal_dir: Option<PathBuf>,
 }
 
 impl Default for PostOptions {
@@ -58,6 +62,7 @@ impl Default for PostOptions {
             par2_memory: 1 << 30,
             check_delay: Duration::from_millis(200),
             repost_rounds: 3,
+            journal_dir: None,
         }
     }
 }
@@ -82,6 +87,10 @@ pub struct Posted {
     /// True when the volumes went from the archive writer to the sockets
     /// without being staged on disk (copy folders).
     pub streamed: bool,
+    /// This job continued an interrupted one; `skipped` articles the server
+    /// already had were not sent again.
+    pub resumed: bool,
+    pub skipped: u64,
     pub elapsed: Duration,
 }
 
@@ -106,44 +115,115 @@ pub fn post(
         Some(d) => d.clone(),
         None => random_domain()?,
     };
-    let descriptor = Descriptor {
-        key,
-        title: options.title.clone(),
-        groups: options.groups.clone(),
+    let fresh = State {
+        source: std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf()),
+        fingerprint: fingerprint(&tree),
+        key: key.as_bytes().iter().map(|b| format!("{b:02x}")).collect(),
         domain,
-        subjects: SubjectStyle::Yenc,
-        article_size: options.article_size,
-        line_length: options.line_length,
         date: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        title: options.title.clone(),
+        groups: options.groups.clone(),
+        article_size: options.article_size,
+        line_length: options.line_length,
+        redundancy: options.redundancy,
+        volume_size: options.volume_size,
+        method: method_name(options.method).into(),
+    };
+    let (journal, resumed) = match &options.journal_dir {
+        Some(root) => {
+            let (j, resumed) = Journal::open(root, fresh.clone())?;
+            (Some(Arc::new(j)), resumed)
+        }
+        None => (None, false),
+    };
+    let state = journal.as_ref().map_or(fresh, |j| j.state.clone());
+    // A resumed job makes the set the first run began, with its settings.
+    let mut options = options.clone();
+    options.title = state.title.clone();
+    options.groups = state.groups.clone();
+    options.article_size = state.article_size;
+    options.line_length = state.line_length;
+    options.redundancy = state.redundancy;
+    options.volume_size = state.volume_size;
+    options.method = state.method.parse()?;
+    let mut descriptor = Descriptor {
+        key: state.set_key()?,
+        title: state.title.clone(),
+        groups: state.groups.clone(),
+        domain: state.domain.clone(),
+        subjects: SubjectStyle::Yenc,
+        article_size: state.article_size,
+        line_length: state.line_length,
+        date: state.date,
         files: Vec::new(),
         reposts: Vec::new(),
     };
-    let work = options.work_dir.join(format!("post-{}", random_label(12)?));
-    let result = post_staged(
-        &tree, options, &runtime, &running, descriptor, &work, &progress,
-    );
+    if let Some(j) = &journal {
+        for r in &j.reposts {
+            descriptor.add_repost(r.file, r.part, r.attempt);
+        }
+        if resumed {
+            emit(
+                &progress,
+                Progress::Note(format!(
+                    "resuming the interrupted post of {}: the same set, {} articles already on the server are not sent again",
+                    source.display(),
+                    j.confirmed.len()
+                )),
+            );
+        }
+    }
+    let work = match &journal {
+        Some(j) => options.work_dir.join(j.work_name()),
+        None => options.work_dir.join(format!("post-{}", random_label(12)?)),
+    };
+    // A killed run may have left its work folder.
     let _ = std::fs::remove_dir_all(&work);
+    let ctx = Ctx {
+        runtime: &runtime,
+        running: &running,
+        progress: &progress,
+        journal: journal.clone(),
+    };
+    let result = post_staged(&tree, &options, ctx, descriptor, &work);
+    let _ = std::fs::remove_dir_all(&work);
+    if let (Ok(_), Some(j)) = (&result, &journal) {
+        j.remove();
+    }
     let server = running.display_name();
     let embedded = running.is_embedded();
     running.stop(&runtime);
     let mut posted = result?;
     posted.server = server;
     posted.embedded_spool = embedded;
+    posted.resumed = resumed;
     posted.elapsed = started.elapsed();
     Ok(posted)
+}
+
+/// What a post job runs on.
+struct Ctx<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    running: &'a Running,
+    progress: &'a Option<ProgressSink>,
+    journal: Option<Arc<Journal>>,
 }
 
 fn post_staged(
     tree: &ap_archive::Tree,
     options: &PostOptions,
-    runtime: &tokio::runtime::Runtime,
-    running: &Running,
+    ctx: Ctx<'_>,
     descriptor: Descriptor,
     work: &Path,
-    progress: &Option<ProgressSink>,
 ) -> Result<Posted> {
+    let Ctx {
+        runtime,
+        running,
+        progress,
+        journal,
+    } = ctx;
     let stage_dir = work.join("volumes");
     let par2_dir = work.join("par2");
     for d in [&stage_dir, &par2_dir] {
@@ -171,7 +251,10 @@ fn post_staged(
     };
 
     let mut up = Uploader::new(descriptor, runtime.handle().clone());
-    let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
+    if let Some(j) = &journal {
+        up.skip = j.confirmed.clone();
+    }
+    let (queue, job) = running.start_job(runtime, options.check_delay, progress, &journal)?;
     up.set_queue(Some(queue))?;
     let config = SinkConfig {
         volume_size: options.volume_size,
@@ -235,7 +318,7 @@ fn post_staged(
             });
         }
         round += 1;
-        let (queue, job) = running.start_job(runtime, options.check_delay, progress)?;
+        let (queue, job) = running.start_job(runtime, options.check_delay, progress, &journal)?;
         up.set_queue(Some(queue))?;
         let mut missing: Vec<(u32, u32)> = report
             .missing
@@ -250,7 +333,12 @@ fn post_staged(
         for &(file, part) in &missing {
             let attempt = up.descriptor.attempt(file, part) + 1;
             match up.sources.get(&file).cloned() {
-                Some(Source::File(path)) => up.repost_from_file(file, part, attempt, &path)?,
+                Some(Source::File(path)) => {
+                    up.repost_from_file(file, part, attempt, &path)?;
+                    if let Some(j) = &journal {
+                        j.reposted(file, part, attempt);
+                    }
+                }
                 Some(Source::Volume(v)) => {
                     let (start, len) = up.part_range(file, part)?;
                     again.push(Want {
@@ -267,6 +355,9 @@ fn post_staged(
             for ((file, part), bytes) in regenerate(tree, &password, &write_options, again)? {
                 let attempt = up.descriptor.attempt(file, part) + 1;
                 up.repost_bytes(file, part, attempt, &bytes)?;
+                if let Some(j) = &journal {
+                    j.reposted(file, part, attempt);
+                }
             }
         }
         reposted += missing.len();
@@ -295,6 +386,8 @@ fn post_staged(
         wire_bytes: totals.1,
         reposted,
         streamed: !is_staged,
+        resumed: false,
+        skipped: up.skipped,
         elapsed: Duration::ZERO,
     })
 }
@@ -360,13 +453,31 @@ fn check_failed(report: &PostReport) -> Result<()> {
 }
 
 /// Progress events of the pool, as [`Progress::Transfer`].
-pub(crate) fn pool_events(progress: &Option<ProgressSink>) -> Option<EventSink> {
-    let sink = progress.clone()?;
-    Some(std::sync::Arc::new(move |e: &Event| {
-        if let Event::BytesSent { bytes, .. } = e {
-            sink(&Progress::Transfer(*bytes));
+pub(crate) fn pool_events(
+    progress: &Option<ProgressSink>,
+    journal: &Option<Arc<Journal>>,
+) -> Option<EventSink> {
+    if progress.is_none() && journal.is_none() {
+        return None;
+    }
+    let (sink, journal) = (progress.clone(), journal.clone());
+    Some(Arc::new(move |e: &Event| match e {
+        Event::BytesSent { bytes, .. } => emit(&sink, Progress::Transfer(*bytes)),
+        Event::Posted { message_id, .. } => {
+            if let Some(j) = &journal {
+                j.confirmed(message_id);
+            }
         }
+        _ => {}
     }))
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Auto => "auto",
+        Method::Lzma2 => "lzma2",
+        Method::Copy => "copy",
+    }
 }
 
 /// The pool settings of one posting round.

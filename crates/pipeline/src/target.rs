@@ -104,9 +104,10 @@ impl Running {
         runtime: &tokio::runtime::Runtime,
         check_delay: Duration,
         progress: &Option<ProgressSink>,
+        journal: &Option<std::sync::Arc<crate::journal::Journal>>,
     ) -> Result<(ArticleSender, PostJob)> {
         let config = post_config(self.servers.clone(), check_delay);
-        let events = pool_events(progress);
+        let events = pool_events(progress, journal);
         let _guard = runtime.enter();
         Ok(Poster::start(config, events)?)
     }

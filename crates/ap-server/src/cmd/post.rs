@@ -45,6 +45,7 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
         volume_size,
         method: args.method.parse()?,
         work_dir,
+        journal_dir: Some(data_dir.join("journal")),
         ..PostOptions::default()
     };
 
@@ -83,6 +84,8 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             "articles": posted.articles,
             "wire_bytes": posted.wire_bytes,
             "reposted": posted.reposted,
+            "resumed": posted.resumed,
+            "skipped": posted.skipped,
             "seconds": secs,
             "nzb": args.nzb_out,
             "record": record,
