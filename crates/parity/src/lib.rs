@@ -16,11 +16,20 @@
 //! which a stream that is posted as it is produced cannot offer. The
 //! pipeline needs slices in any order while the archive is still being
 //! written, file MD5s that arrive later, and a spill file instead of a
-//! second pass. Measured here (2 shared cores, AVX-512 + GFNI, 1 GiB random,
-//! 768000-byte slices, 10%, interleaved runs, `benches/compare.sh`):
-//! `ap-server par2` 3.66-3.98 s wall, 3.0-3.2 s CPU, 208 MiB peak RSS;
-//! par2cmdline-turbo 1.4.0 3.82-3.94 s, 3.4-3.5 s CPU, 125 MiB; parmesan
-//! 4.87-5.03 s, 3.5-3.7 s CPU, 325 MiB. What makes the difference:
+//! second pass. Measured here (2 shared, busy cores with AVX-512 + GFNI;
+//! 1 GiB random; interleaved runs of `benches/compare.sh`; wall times swing
+//! with the other jobs on the machine, CPU times much less):
+//!
+//! | 768000-byte slices, 10% | wall | CPU | peak RSS |
+//! |---|---|---|---|
+//! | `ap-server par2` | 2.8-5.8 s (median of 5: 4.9) | 3.0-3.3 s | 208 MiB |
+//! | par2cmdline-turbo 1.4.0 | 3.2-5.6 s (median of 5: 4.4) | 3.3-3.7 s | 125 MiB |
+//! | parmesan 0.5.8 | 3.6-6.6 s (median of 5: 5.9) | 3.4-4.0 s | 325 MiB |
+//!
+//! With 100 recovery slices of 1 MiB the three use 3.0-3.2, 3.0-3.1 and
+//! 3.2-3.5 s of CPU. Repairing one missing volume of ten (102 MiB each,
+//! 12%): `ap-client repair` 3.2-5.3 s, par2cmdline 66-86 s, both
+//! byte-identical. What makes the difference:
 //!
 //! - [`gf`]: GFNI affine kernels (AVX-512 and AVX2) and an AVX2 nibble
 //!   shuffle behind one safe entry, over a split byte layout;
