@@ -31,8 +31,11 @@ pub struct InputFile {
 pub struct EncoderConfig {
     pub slice_size: u64,
     pub recovery_slices: u32,
-    /// Bytes the encoder may hold: recovery accumulators plus the batch of
-    /// slices being multiplied. Accumulators that do not fit spill to a file.
+    /// Bytes the encoder may hold: recovery accumulators plus the batches of
+    /// slices being multiplied. Accumulators that do not fit spill to a file
+    /// of the recovery data's size (slices are padded to 128 bytes there, so
+    /// a slice size that is not a multiple of 128 adds up to 124 bytes per
+    /// recovery slice; the automatic sizes are multiples of 128).
     pub memory: usize,
     /// Where a spill file goes, if one is needed.
     pub spill_dir: PathBuf,

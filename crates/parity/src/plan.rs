@@ -38,7 +38,8 @@ pub fn slices_of(length: u64, slice_size: u64) -> u64 {
 
 /// The slice size for files of these lengths: a multiple of 4 with at most
 /// 32768 input slices in all, by default a multiple of [`ARTICLE_SIZE`].
-/// Sets smaller than ten articles get smaller slices (about 100 of them), so
+/// Sets smaller than ten articles get smaller slices (about 100 of them, a
+/// multiple of 128 bytes), so
 /// a tiny file does not carry a 700 KB recovery slice.
 pub fn auto_slice_size(lengths: &[u64]) -> Result<u64, Error> {
     let total: u64 = lengths.iter().sum();
@@ -47,9 +48,11 @@ pub fn auto_slice_size(lengths: &[u64]) -> Result<u64, Error> {
         return Err(Error::TooManyFiles(lengths.len() as u64));
     }
     if total < 10 * ARTICLE_SIZE {
-        let mut s = (total.div_ceil(100)).div_ceil(4).max(1) * 4;
+        // A multiple of 128, the kernels' block, so a spill file is never
+        // larger than the recovery data.
+        let mut s = (total.div_ceil(100)).div_ceil(128).max(1) * 128;
         while count(s) > MAX_SLICES {
-            s += 4;
+            s += 128;
         }
         return Ok(s);
     }
@@ -138,7 +141,7 @@ mod tests {
         assert!(slices_of(40_000_000_000, s) <= MAX_SLICES);
         let tiny = auto_slice_size(&[1000]).unwrap();
         assert_eq!(tiny % 4, 0);
-        assert_eq!(auto_slice_size(&[0]).unwrap(), 4);
+        assert_eq!(auto_slice_size(&[0]).unwrap(), 128);
     }
 
     #[test]
