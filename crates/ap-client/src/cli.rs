@@ -32,6 +32,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Download a set from its secret string, repair it from PAR2, decrypt and extract it into --out.
     Fetch(FetchArgs),
+    /// Hand a set's NZB, with its password, to NZBGet over its API.
+    Send(SendArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +115,25 @@ pub struct NzbArgs {
     /// Write the NZB here instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `ap-client send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub source: SecretSource,
+    /// An age identity file or unencrypted SSH private key; repeatable.
+    /// `$XDG_CONFIG_HOME/ap/identity.txt` is tried when present, and the
+    /// key packaged with ap always.
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<std::path::PathBuf>,
+    /// NZBGet's control address, http://HOST:PORT; the login comes from
+    /// AP_NZBGET_USER (default nzbget) and AP_NZBGET_PASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub nzbget: String,
+    /// Name of the job in the downloader (default: the set's title, else "ap-set").
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// Arguments of `ap-client fetch`.

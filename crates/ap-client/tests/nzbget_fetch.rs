@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! A third-party downloader gets a set back from the NZB `ap-client nzb`
-//! writes: NZBGet (Debian's) downloads it from INN2 with some articles
+//! writes (handed over by `ap-client send --nzbget`): NZBGet (Debian's) downloads it from INN2 with some articles
 //! cancelled, repairs each volume from its own PAR2 set, restores the
 //! obfuscated names from the PAR2 data, unpacks with the password from the
 //! NZB's meta, and the result equals the source.
@@ -170,15 +170,30 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    // Hand it over the way a user would: `ap-client send --nzbget`, which
+    // queues the same NZB (and the password) through NZBGet's API.
     let added = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(200));
-        ap_tests::peer_command("nzbget")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-A")
-            .arg(&nzb)
-            .output()
-            .is_ok_and(|o| o.status.success())
+        let mut send = Command::new(env!("CARGO_BIN_EXE_ap-client"))
+            .args([
+                "send",
+                "-",
+                "--nzbget",
+                &format!("http://127.0.0.1:{CONTROL_PORT}"),
+            ])
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("AP_NZBGET_USER", "nzbget")
+            .env("AP_NZBGET_PASSWORD", "tegbzn6789")
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        send.stdin
+            .take()
+            .unwrap()
+            .write_all(secret.expose().as_bytes())
+            .unwrap();
+        send.wait().is_ok_and(|s| s.success())
     });
     let mut last = String::new();
     let finished = added
@@ -193,7 +208,7 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
         .arg("-Q")
         .output();
     let _ = daemon.wait();
-    assert!(added, "nzbget did not accept the NZB");
+    assert!(added, "ap-client send --nzbget did not queue the NZB");
     assert!(finished, "NZBGet did not finish within 60 s");
     assert!(
         last.contains("SUCCESS/UNPACK") || last.contains("\"Status\" : \"SUCCESS"),

@@ -38,6 +38,9 @@ pub enum Error {
     /// folder changed since: resuming would post a different set.
     #[error("{} changed since its post was interrupted; restore it, or delete {} to post it as a new set", folder.display(), journal.display())]
     SourceChangedSinceInterrupted { folder: PathBuf, journal: PathBuf },
+    /// A downloader did not take the NZB.
+    #[error("{to}: {reason}")]
+    Send { to: String, reason: String },
     #[error("yEnc: {0}")]
     Yenc(String),
     #[error("descriptor: {0}")]

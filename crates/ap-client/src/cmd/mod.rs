@@ -7,3 +7,4 @@ pub mod keygen;
 pub mod nzb;
 pub mod repair;
 pub mod secret;
+pub mod send;
