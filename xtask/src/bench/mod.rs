@@ -94,6 +94,10 @@ pub struct Tool {
     /// At most this many runs, for a reference tool so slow that one run
     /// places it and more would blow the bench's time budget.
     pub max_runs: Option<usize>,
+    /// A peer known to crash now and then for reasons of its own (Nyuu 0.4.0's
+    /// "Timer already set" against fast local servers): a failed run is
+    /// repeated once, and the crash is reported.
+    pub flaky: bool,
 }
 
 impl Tool {
@@ -106,7 +110,13 @@ impl Tool {
             command: Box::new(command),
             validate: None,
             max_runs: None,
+            flaky: false,
         }
+    }
+
+    pub fn flaky(mut self) -> Self {
+        self.flaky = true;
+        self
     }
 
     pub fn max_runs(mut self, runs: usize) -> Self {
@@ -295,8 +305,7 @@ pub struct RowResult {
     pub samples: Vec<Sample>,
     pub unavailable: Option<String>,
     pub error: Option<String>,
-    /// Runs of a peer that failed and were run again (Nyuu 0.4.0 dies now
-    /// and then with "Timer already set" against fast local servers).
+    /// Runs of a flaky peer that failed and were run again.
     pub crashes: Vec<String>,
 }
 
@@ -335,10 +344,10 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
             }
             let work = work_root.join(format!("{}-{i}", case.stage));
             let mut outcome = attempt(case, tool, &work, round == 0, &mut rows[i]);
-            // A peer that crashes is run once more, and the crash is reported;
-            // our own tools get no second chance.
+            // A flaky peer that crashes is run once more, and the crash is
+            // reported; everything else, ours included, gets no second chance.
             if let Err(err) = &outcome
-                && !tool.ours
+                && tool.flaky
                 && rows[i].crashes.is_empty()
             {
                 eprintln!("   {:40} crashed, running again: {err:#}", tool.name);

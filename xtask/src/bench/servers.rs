@@ -154,6 +154,7 @@ fn nyuu(target: &Target, files: Vec<PathBuf>, out: impl Fn(&Path) -> PathBuf + '
             .args(&files);
         c
     })
+    .flaky()
 }
 
 fn pesto(target: &Target, files: Vec<PathBuf>) -> Tool {
