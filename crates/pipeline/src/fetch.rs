@@ -144,11 +144,12 @@ fn download_all(
             }
         }
     }
+    let volumes: u64 = groups.iter().map(|g| d.files[g.data as usize].size).sum();
     emit(
         progress,
         Progress::Totals {
             read: 0,
-            par2: total,
+            par2: volumes,
             transfer: total,
         },
     );
