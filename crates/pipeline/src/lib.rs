@@ -46,9 +46,13 @@
 //!   re-post of a lost data article writes the archive again into a sink
 //!   that keeps only that article, and checks its CRC against the first post.
 //! - LZMA2 folders (method lzma2, or auto when a file compresses): packed
-//!   sizes, hence volume lengths, are known only at the end and the start
-//!   header comes last, so the volumes are staged as files in the work
-//!   directory and posted once the archive is complete.
+//!   sizes are known only as they are written and the start header comes
+//!   last, so each volume is written to the work directory and posted (with
+//!   its PAR2 set) as soon as it is complete, then deleted; volume 1 waits
+//!   for its start header and is posted last. Temp space: the first volume,
+//!   the volume being written and PAR2 files. Re-posts write the archive
+//!   again here too (LZMA2 chunks are coded independently, so the output
+//!   repeats; the CRC check would stop a re-post if it did not).
 //! - Memory: one article per queue slot, one PAR2 batch, the recovery
 //!   accumulators up to [`PostOptions::par2_memory`] (spilled beyond).
 //!

@@ -6,18 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ap_archive::{Method, Password, WriteOptions, scan, volume_file_name, write_archive};
+use ap_archive::{Method, Password, WriteOptions, scan, write_archive};
 use ap_nntp_post::{CheckConfig, Event, EventSink, PostConfig, PostReport};
-use ap_secret_codec::{Descriptor, PostedFile, Role, SetKey, SubjectStyle, to_nzb};
+use ap_secret_codec::{Descriptor, SetKey, SubjectStyle, to_nzb};
 
 use crate::error::{Error, Result};
 use crate::journal::{Journal, State, fingerprint};
-use crate::layout::{Par2Plan, data_file_index, par2_plan};
 use crate::progress::{Progress, ProgressSink, emit};
 use crate::regen::{Want, regenerate};
-use crate::sink::{PostSink, SinkConfig, post_par2};
+use crate::sink::{PostSink, SinkConfig};
 use crate::target::{Running, Target};
-use crate::upload::{ParityWorker, Source, Uploader};
+use crate::upload::{Source, Uploader};
 
 /// Settings of a post job.
 #[derive(Debug, Clone)]
@@ -267,35 +266,28 @@ fn post_staged(
     };
     let mut sink = PostSink::new(&mut up, config);
     let written = write_archive(tree, &password, &write_options, &mut sink).map(|(_, s)| s);
-    let (staged, streamed, is_staged, failed) = (
-        std::mem::take(&mut sink.staged),
-        sink.streamed,
-        sink.is_staged(),
-        sink.failed.take(),
-    );
+    // Staged: volume 0 is complete only now that its start header came.
+    let last = match &written {
+        Ok(_) => sink.finish_staged(),
+        Err(_) => Ok(()),
+    };
+    let (volumes, is_staged, failed) = (sink.posted, sink.is_staged(), sink.failed.take());
     drop(sink);
-    let summary = match written {
-        Ok(summary) => summary,
-        Err(e) => {
+    let summary = match (written, last) {
+        (Ok(summary), Ok(())) => summary,
+        (written, last) => {
             // The first cause wins: the pool's fatal error (a refused post,
             // a lost server), then the encoder's, then the sink's.
             let encoder = up.set_queue(None).err();
             let pool = runtime.block_on(job.finish()).err().map(Error::Post);
-            return Err(pool.or(encoder).or(failed).unwrap_or(Error::Archive(e)));
+            let own = last.err().or(failed);
+            let archive = written.err().map(Error::Archive);
+            return Err(pool
+                .or(encoder)
+                .or(own)
+                .or(archive)
+                .unwrap_or_else(|| Error::Internal("the archive failed".into())));
         }
-    };
-    let volumes = if is_staged {
-        upload_staged(
-            &mut up,
-            &staged,
-            &stage_dir,
-            &par2_dir,
-            &archive_name,
-            options,
-            progress,
-        )?
-    } else {
-        streamed
     };
     if summary.volumes.len() != volumes {
         return Err(Error::Internal(format!(
@@ -400,46 +392,6 @@ fn iv_seed(key: &ap_secret_codec::SetKey) -> [u8; 32] {
     h.update(b"ap/v1 archive-iv-seed");
     h.update(key.as_bytes());
     h.finalize().into()
-}
-
-/// Posts volumes staged as files (the archive held its start header back),
-/// each with its PAR2 set. Returns the number of volumes.
-fn upload_staged(
-    up: &mut Uploader,
-    lengths: &[u64],
-    stage_dir: &Path,
-    par2_dir: &Path,
-    archive_name: &str,
-    options: &PostOptions,
-    progress: &Option<ProgressSink>,
-) -> Result<usize> {
-    let mut plans: Vec<Par2Plan> = Vec::new();
-    for (i, &len) in lengths.iter().enumerate() {
-        let plan = par2_plan(len, options.redundancy)?;
-        let name = volume_file_name(archive_name, i as u32);
-        let path = stage_dir.join(&name);
-        let first = data_file_index(&plans);
-        plans.push(plan);
-        up.set_file(
-            first,
-            PostedFile {
-                role: Role::Data,
-                size: len,
-            },
-            Source::File(path.clone()),
-        );
-        let parity = ParityWorker::start(
-            plan,
-            name,
-            len,
-            par2_dir.to_path_buf(),
-            options.par2_memory,
-            progress.clone(),
-        )?;
-        up.post_file(first, &path, |bytes| parity.feed(bytes))?;
-        post_par2(up, parity, plan, first)?;
-    }
-    Ok(lengths.len())
 }
 
 fn check_failed(report: &PostReport) -> Result<()> {

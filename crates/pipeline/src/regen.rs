@@ -24,6 +24,7 @@ pub(crate) struct Want {
 }
 
 struct Capture {
+    held: bool,
     wants: HashMap<u32, Vec<Want>>,
     last_volume: u32,
     volume: u32,
@@ -33,19 +34,39 @@ struct Capture {
 
 impl VolumeSink for Capture {
     fn begin_volume(&mut self, index: u32, held_back: u32) -> io::Result<()> {
-        if held_back > 0 {
-            return Err(io::Error::other("the archive held its start header back"));
+        if index == 0 {
+            self.held = held_back > 0;
         }
-        if index > self.last_volume {
-            // Everything wanted is captured: stop the writer early.
+        // Everything wanted is captured: stop the writer early (not when
+        // volume 0's first bytes still come last).
+        if index > self.last_volume && !self.held {
             return Err(io::Error::other(DONE));
         }
         self.volume = index;
-        self.pos = 0;
+        self.pos = u64::from(if index == 0 { held_back } else { 0 });
         Ok(())
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.capture(bytes);
+        Ok(())
+    }
+
+    fn end_volume(&mut self, _len: u64) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn patch_start(&mut self, bytes: &[u8]) -> io::Result<()> {
+        // Volume 0's held-back first bytes.
+        self.volume = 0;
+        self.pos = 0;
+        self.capture(bytes);
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn capture(&mut self, bytes: &[u8]) {
         let end = self.pos + bytes.len() as u64;
         if let Some(wants) = self.wants.get(&self.volume) {
             for w in wants {
@@ -59,15 +80,6 @@ impl VolumeSink for Capture {
             }
         }
         self.pos = end;
-        Ok(())
-    }
-
-    fn end_volume(&mut self, _len: u64) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn patch_start(&mut self, _bytes: &[u8]) -> io::Result<()> {
-        Ok(())
     }
 }
 
@@ -87,6 +99,7 @@ pub(crate) fn regenerate(
         by_volume.entry(w.volume).or_default().push(w);
     }
     let mut capture = Capture {
+        held: false,
         wants: by_volume,
         last_volume,
         volume: 0,

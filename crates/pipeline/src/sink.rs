@@ -5,8 +5,9 @@
 //! so every volume's length, PAR2 plan and descriptor index are known before
 //! the first article: the bytes go straight from the archive writer into
 //! articles and the volume's PAR2 encoder, and nothing of the volume touches
-//! the disk. With LZMA2 folders the start header comes last; then volumes
-//! are staged as files and posted after the archive is complete.
+//! the disk. With LZMA2 folders the start header comes last; then each
+//! volume is staged as a file, posted when complete and deleted, and the
+//! first one, which waits for its start header, goes last.
 
 use std::io;
 use std::path::PathBuf;
@@ -54,8 +55,10 @@ enum Mode {
         lengths: Vec<u64>,
         current: Option<Current>,
     },
-    /// Staging volumes as files (start header held back).
-    Stage(DirSink),
+    /// Staging volumes as files (start header held back): each volume but
+    /// the first is posted from its file as soon as it is complete, then
+    /// deleted; the first waits for its start header.
+    Stage { dir: DirSink, plans: Vec<Par2Plan> },
 }
 
 pub(crate) struct PostSink<'a> {
@@ -64,10 +67,8 @@ pub(crate) struct PostSink<'a> {
     mode: Mode,
     /// The first error, kept whole (the writer only sees an io::Error).
     pub failed: Option<Error>,
-    /// Lengths of the staged volumes, when staging.
-    pub staged: Vec<u64>,
-    /// Volumes posted while streaming.
-    pub streamed: usize,
+    /// Volumes posted.
+    pub posted: usize,
 }
 
 impl<'a> PostSink<'a> {
@@ -77,8 +78,7 @@ impl<'a> PostSink<'a> {
             config,
             mode: Mode::Unknown,
             failed: None,
-            staged: Vec::new(),
-            streamed: 0,
+            posted: 0,
         }
     }
 
@@ -90,7 +90,17 @@ impl<'a> PostSink<'a> {
 
     /// Whether the volumes were staged (and still need posting).
     pub(crate) fn is_staged(&self) -> bool {
-        matches!(self.mode, Mode::Stage(_))
+        matches!(self.mode, Mode::Stage { .. })
+    }
+
+    /// Posts staged volume 0, complete now that the writer has returned.
+    pub(crate) fn finish_staged(&mut self) -> Result<()> {
+        if let Mode::Stage { plans, .. } = &self.mode {
+            let plans = plans.clone();
+            post_staged_volume(self.up, &self.config, &plans, 0)?;
+            self.posted += 1;
+        }
+        Ok(())
     }
 
     fn write_stream(&mut self, bytes: &[u8]) -> Result<()> {
@@ -153,7 +163,7 @@ impl<'a> PostSink<'a> {
             .take()
             .ok_or_else(|| Error::Internal("no PAR2 encoder".into()))?;
         post_par2(self.up, parity, plan, cur.file)?;
-        self.streamed += 1;
+        self.posted += 1;
         Ok(())
     }
 }
@@ -229,6 +239,45 @@ fn post_part(up: &mut Uploader, cur: &mut Current) -> Result<()> {
     Ok(())
 }
 
+/// Posts a complete staged volume from its file, with its PAR2 set, and
+/// deletes the file: a re-post writes the archive again for its bytes.
+fn post_staged_volume(
+    up: &mut Uploader,
+    config: &SinkConfig,
+    plans: &[Par2Plan],
+    volume: u32,
+) -> Result<()> {
+    let i = volume as usize;
+    let plan = *plans
+        .get(i)
+        .ok_or_else(|| Error::Internal(format!("volume {volume} was never planned")))?;
+    let name = volume_file_name(&config.archive_name, volume);
+    let path = config.stage_dir.join(&name);
+    let len = std::fs::metadata(&path)
+        .map_err(|e| Error::io(path.display(), e))?
+        .len();
+    let first = data_file_index(&plans[..i]);
+    up.set_file(
+        first,
+        PostedFile {
+            role: Role::Data,
+            size: len,
+        },
+        Source::Volume(volume),
+    );
+    let parity = ParityWorker::start(
+        plan,
+        name,
+        len,
+        config.par2_dir.clone(),
+        config.par2_memory,
+        config.progress.clone(),
+    )?;
+    up.post_file(first, &path, |bytes| parity.feed(bytes))?;
+    post_par2(up, parity, plan, first)?;
+    std::fs::remove_file(&path).map_err(|e| Error::io(path.display(), e))
+}
+
 /// Waits for a volume's PAR2 set and posts its files after the volume.
 pub(crate) fn post_par2(
     up: &mut Uploader,
@@ -290,10 +339,13 @@ impl VolumeSink for PostSink<'_> {
     fn begin_volume(&mut self, index: u32, held_back: u32) -> io::Result<()> {
         if index == 0 {
             self.mode = if held_back > 0 {
-                Mode::Stage(DirSink::new(
-                    self.config.stage_dir.clone(),
-                    self.config.archive_name.clone(),
-                ))
+                Mode::Stage {
+                    dir: DirSink::new(
+                        self.config.stage_dir.clone(),
+                        self.config.archive_name.clone(),
+                    ),
+                    plans: Vec::new(),
+                }
             } else {
                 Mode::Stream {
                     head: Vec::new(),
@@ -304,7 +356,7 @@ impl VolumeSink for PostSink<'_> {
             };
         }
         let result = match &mut self.mode {
-            Mode::Stage(dir) => return dir.begin_volume(index, held_back),
+            Mode::Stage { dir, .. } => return dir.begin_volume(index, held_back),
             Mode::Stream {
                 plans,
                 lengths,
@@ -325,24 +377,34 @@ impl VolumeSink for PostSink<'_> {
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         emit(&self.config.progress, Progress::Read(bytes.len() as u64));
-        if let Mode::Stage(dir) = &mut self.mode {
+        if let Mode::Stage { dir, .. } = &mut self.mode {
             return dir.write(bytes);
         }
         self.write_stream(bytes).map_err(|e| self.fail(e))
     }
 
     fn end_volume(&mut self, len: u64) -> io::Result<()> {
-        if let Mode::Stage(dir) = &mut self.mode {
+        if let Mode::Stage { dir, plans } = &mut self.mode {
             dir.end_volume(len)?;
-            self.staged.push(len);
-            return Ok(());
+            let index = plans.len() as u32;
+            let planned = par2_plan(len, self.config.redundancy).map(|p| plans.push(p));
+            let plans = plans.clone();
+            return planned
+                .and_then(|()| {
+                    if index == 0 {
+                        return Ok(());
+                    }
+                    self.posted += 1;
+                    post_staged_volume(self.up, &self.config, &plans, index)
+                })
+                .map_err(|e| self.fail(e));
         }
         self.end_stream(len).map_err(|e| self.fail(e))
     }
 
     fn patch_start(&mut self, bytes: &[u8]) -> io::Result<()> {
         match &mut self.mode {
-            Mode::Stage(dir) => dir.patch_start(bytes),
+            Mode::Stage { dir, .. } => dir.patch_start(bytes),
             _ => Err(self.fail(Error::Internal(
                 "a held-back start header while streaming".into(),
             ))),
