@@ -28,6 +28,10 @@ const READERS_CONF: &str = "/etc/news/readers.conf";
 const PASSWD: &str = "/etc/news/nntp.passwd";
 const ACTIVE: &str = "/var/lib/news/active";
 const RC_NEWS: &str = "/usr/lib/news/bin/rc.news";
+const ARTICLES: &str = "/var/spool/news/articles";
+/// Test and benchmark posts pile up with no cron to expire them; past this
+/// size a stopped server's article store is emptied before it starts.
+const PURGE_ABOVE: u64 = 2 << 30;
 const MARKER: &str = "# written by `cargo xtask peers install` for ap's tests";
 
 /// Whether [`configure`] has already run on this machine.
@@ -115,6 +119,7 @@ pub fn start() -> Result<()> {
     if !is_configured() {
         bail!("INN2 is not configured for the tests: run `cargo xtask peers install` first");
     }
+    purge_if_large()?;
     run(cmd("install").args([
         "-d",
         "-o",
@@ -135,6 +140,29 @@ pub fn start() -> Result<()> {
         greeting().is_some_and(|g| g.starts_with("20"))
     })?;
     eprintln!("INN2 is up on {ADDR} (user {USER}, group {GROUP})");
+    Ok(())
+}
+
+/// Empties the article store of the stopped server when it has grown past
+/// [`PURGE_ABOVE`]. The group and its history stay; only throwaway test
+/// articles go, and the server answers 430 for them afterwards.
+fn purge_if_large() -> Result<()> {
+    let size = crate::bench::size_of(Path::new(ARTICLES));
+    if size <= PURGE_ABOVE {
+        return Ok(());
+    }
+    eprintln!(
+        "INN2's article store holds {} MiB of test posts: emptying it",
+        size >> 20
+    );
+    for entry in fs::read_dir(ARTICLES)?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
     Ok(())
 }
 

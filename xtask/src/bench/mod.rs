@@ -22,6 +22,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::sh::{cmd, repo_root, run};
+pub use inputs::size_of;
 use measure::{Sample, describe, measure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
