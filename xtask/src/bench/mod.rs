@@ -345,11 +345,11 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
             }
             let work = work_root.join(format!("{}-{i}", case.stage));
             let mut outcome = attempt(case, tool, &work, round == 0, &mut rows[i]);
-            // A flaky peer that crashes is run once more, and the crash is
-            // reported; everything else, ours included, gets no second chance.
-            if let Err(err) = &outcome
-                && tool.flaky
-                && rows[i].crashes.is_empty()
+            // A flaky peer's crashed run is reported and run once more; its
+            // good runs still count. Everything else, ours included, gets no
+            // second chance.
+            if tool.flaky
+                && let Err(err) = &outcome
             {
                 eprintln!("   {:40} crashed, running again: {err:#}", tool.name);
                 rows[i].crashes.push(format!("{err:#}"));
@@ -360,11 +360,20 @@ fn run_case(case: &Case, ctx: &Ctx, work_root: &Path) -> Result<CaseResult> {
                     eprintln!("   {:40} {:8.3} s", tool.name, sample.seconds);
                     rows[i].samples.push(sample);
                 }
+                Err(err) if tool.flaky => {
+                    eprintln!("   {:40} crashed again: {err:#}", tool.name);
+                    rows[i].crashes.push(format!("{err:#}"));
+                }
                 Err(err) => {
                     eprintln!("   {:40} FAILED: {err:#}", tool.name);
                     rows[i].error = Some(format!("{err:#}"));
                 }
             }
+        }
+    }
+    for (row, tool) in rows.iter_mut().zip(&case.tools) {
+        if tool.flaky && row.samples.is_empty() && row.error.is_none() {
+            row.error = row.crashes.last().cloned();
         }
     }
     Ok(CaseResult {

@@ -151,7 +151,7 @@ fn render_case(case: &Value) -> String {
         };
         let crashes = row["crashes"].as_array().map_or(0, Vec::len);
         if crashes > 0 {
-            name.push_str(&format!(" ({crashes} crashed run repeated)"));
+            name.push_str(&format!(" ({crashes} crashed run(s), each repeated once)"));
         }
         if let Some(reason) = row["unavailable"].as_str() {
             out.push_str(&format!("| {name} | not run: {reason} | | | | | | | |\n"));

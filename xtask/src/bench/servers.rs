@@ -316,6 +316,8 @@ pub fn e2e(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
         c.arg("-c").arg(script);
         c
     })
+    // Nyuu inside it crashes now and then.
+    .flaky()
     .validate(|work, _| {
         if nzb_segments(work)? == 0 {
             bail!("the chain's NZB lists no segments");
