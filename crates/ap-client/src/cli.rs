@@ -32,6 +32,8 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Download a set from its secret string, repair it from PAR2, decrypt and extract it into --out.
     Fetch(FetchArgs),
+    /// Restore a ledger snapshot, or list the ledger's sets that your identities open.
+    Ledger(LedgerArgs),
     /// Hand a set's NZB, with its password, to NZBGet over its API.
     Send(SendArgs),
 }
@@ -85,6 +87,44 @@ pub fn parse_repair_size(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mul))
         .ok_or_else(|| format!("{s:?} is not a size: use bytes or a number with K, M or G"))
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    #[command(subcommand)]
+    pub command: LedgerCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Decrypt a snapshot from `ap-server ledger export` and restore its table into --into.
+    Import(LedgerImportArgs),
+    /// List the sets of a ledger whose keys your identities open.
+    List(LedgerListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerImportArgs {
+    /// The snapshot file.
+    pub file: std::path::PathBuf,
+    /// An age identity file or unencrypted SSH private key; repeatable
+    /// (default: `$XDG_CONFIG_HOME/ap/identity.txt`).
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<std::path::PathBuf>,
+    /// A new or empty directory to restore the ledger into.
+    #[arg(long)]
+    pub into: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerListArgs {
+    /// The ledger directory (an imported snapshot, or a copy of one).
+    #[arg(long, value_name = "DIR")]
+    pub ledger: std::path::PathBuf,
+    /// An age identity file or unencrypted SSH private key; repeatable
+    /// (default: `$XDG_CONFIG_HOME/ap/identity.txt`).
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<std::path::PathBuf>,
 }
 
 /// The full parser, for rendering man pages and completions.

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Repair(args) => cmd::repair::run(&args),
         Command::Extract(args) => cmd::extract::run(&args),
         Command::Fetch(args) => cmd::fetch::run(&args),
+        Command::Ledger(args) => cmd::ledger::run(&args),
         Command::Send(args) => cmd::send::run(&args),
         Command::Nzb(args) => cmd::nzb::run(&args),
         Command::Secret(args) => cmd::secret::run(&args),

@@ -26,6 +26,10 @@ pub enum Command {
     Archive(ArchiveArgs),
     /// Post a folder: archive, PAR2, yEnc, NNTP; print the secret string (alone) on standard output.
     Post(PostArgs),
+    /// The ledger of posted sets: create it, list its sets, export an encrypted snapshot.
+    Ledger(LedgerArgs),
+    /// The posting queue: add folders, list the jobs, post them in order.
+    Queue(QueueArgs),
     /// Run the embedded news server (NNTP), storing articles crash-safely under a directory.
     Spool(SpoolArgs),
 }
@@ -178,6 +182,132 @@ pub struct PostArgs {
     /// Print a JSON summary on standard error instead of progress bars.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where the ledger is.
+#[derive(Debug, Args)]
+pub struct LedgerLocation {
+    /// The ledger: a directory (default: DATA_DIR/ledger, i.e.
+    /// $XDG_DATA_HOME/ap/ledger) or, in builds with the s3 feature,
+    /// s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "DIR|URL", env = "AP_LEDGER")]
+    pub ledger: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    #[command(subcommand)]
+    pub command: LedgerCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Create the ledger; set keys and snapshots are sealed to its recipients (the owner).
+    Init(LedgerInitArgs),
+    /// List the recorded sets (secret strings are not shown).
+    List(LedgerListArgs),
+    /// Write the sets table at a version as a 7z (LZMA2) encrypted with age to the ledger's recipients.
+    Export(LedgerExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerInitArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+    /// The owner's age or SSH public key; repeatable.
+    #[arg(long = "recipient", value_name = "RECIPIENT")]
+    pub recipients: Vec<String>,
+    /// Every recipient in this file (age format); repeatable.
+    #[arg(long = "recipients-file", value_name = "FILE")]
+    pub recipients_files: Vec<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerListArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+    /// One JSON object per set instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerExportArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+    /// The snapshot file to write (never overwritten).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// The table version to export (default: the latest).
+    #[arg(long)]
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    #[command(subcommand)]
+    pub command: QueueCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Queue a folder for posting; prints the job id.
+    Add(QueueAddArgs),
+    /// List the jobs in queue order with their latest state.
+    List(QueueListArgs),
+    /// Post the queued folders in order (several runners may share a ledger);
+    /// prints `JOB_ID SECRET` per posted set.
+    Run(QueueRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueAddArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+    /// The folder to post.
+    pub dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueListArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueRunArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+    /// Take one job only.
+    #[arg(long)]
+    pub once: bool,
+    /// News server, as for `ap-server post` (default: the config file's, else the embedded spool).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Newsgroup to post to; repeatable.
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// Connections per server.
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// Seal each secret to this age or SSH public key; repeatable.
+    #[arg(long = "recipient", value_name = "RECIPIENT")]
+    pub recipients: Vec<String>,
+    /// Seal each secret to every recipient in this file; repeatable.
+    #[arg(long = "recipients-file", value_name = "FILE")]
+    pub recipients_files: Vec<std::path::PathBuf>,
+    /// Also seal to the key packaged with ap (implied when no recipient is given).
+    #[arg(long)]
+    pub public: bool,
+    /// PAR2 recovery in percent of each volume.
+    #[arg(long, value_name = "PCT")]
+    pub redundancy: Option<f64>,
+    /// Bytes per 7z volume, e.g. 700M or 20G.
+    #[arg(long, value_name = "SIZE")]
+    pub volume_size: Option<String>,
+    /// How file data is coded: auto stores what will not compress.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
+    pub method: String,
 }
 
 /// The full parser, for rendering man pages and completions.

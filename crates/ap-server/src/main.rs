@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         Command::Par2(args) => cmd::par2::run(&args),
         Command::Archive(args) => cmd::archive::run(&args),
         Command::Post(args) => cmd::post::run(&args),
+        Command::Ledger(args) => cmd::ledger::run(&args),
+        Command::Queue(args) => cmd::queue::run(&args),
         Command::Spool(args) => cmd::spool::run(&args),
     };
     match result {

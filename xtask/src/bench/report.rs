@@ -85,7 +85,7 @@ fn machine() -> Value {
                 "avx2",
                 "avx512f",
                 "avx512bw",
-                "avx512vbmi2",
+                "avx512_vbmi2",
                 "gfni",
                 "vaes",
                 "vpclmulqdq",

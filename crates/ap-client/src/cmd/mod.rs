@@ -4,6 +4,7 @@ pub mod completions;
 pub mod extract;
 pub mod fetch;
 pub mod keygen;
+pub mod ledger;
 pub mod nzb;
 pub mod repair;
 pub mod secret;

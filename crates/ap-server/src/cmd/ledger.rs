@@ -1,0 +1,117 @@
+//! `ap-server ledger init|list|export`: the Delta Lake record of posted sets.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use ap_ledger::Ledger;
+use ap_server::cli::{LedgerArgs, LedgerCommand, LedgerExportArgs, LedgerInitArgs, LedgerListArgs};
+
+/// The ledger's location: `--ledger`/`AP_LEDGER`, else DATA_DIR/ledger.
+pub fn location(arg: Option<&str>) -> anyhow::Result<String> {
+    if let Some(l) = arg {
+        return Ok(l.to_owned());
+    }
+    let config = ap_pipeline::Config::load_default()?;
+    Ok(config.data_dir().join("ledger").display().to_string())
+}
+
+pub fn run(args: &LedgerArgs) -> anyhow::Result<()> {
+    match &args.command {
+        LedgerCommand::Init(a) => init(a),
+        LedgerCommand::List(a) => list(a),
+        LedgerCommand::Export(a) => export(a),
+    }
+}
+
+fn init(args: &LedgerInitArgs) -> anyhow::Result<()> {
+    let at = location(args.at.ledger.as_deref())?;
+    let mut recipients = args.recipients.clone();
+    for file in &args.recipients_files {
+        recipients.extend(recipient_lines(file)?);
+    }
+    if recipients.is_empty() {
+        anyhow::bail!(
+            "give the owner's recipient with --recipient or --recipients-file (`ap-client keygen` prints one)"
+        );
+    }
+    Ledger::create(&at, &recipients)?;
+    eprintln!(
+        "ap-server: ledger created at {at}, sealed to {} recipient(s)",
+        recipients.len()
+    );
+    Ok(())
+}
+
+fn recipient_lines(file: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+fn list(args: &LedgerListArgs) -> anyhow::Result<()> {
+    let ledger = Ledger::open(&location(args.at.ledger.as_deref())?)?;
+    let rows = ledger.sets(None)?;
+    let mut out = std::io::stdout().lock();
+    print_sets(&mut out, rows.iter().map(|r| &r.info), args.json)?;
+    Ok(())
+}
+
+/// One line per set: a table, or JSON objects (`--json`). Secret strings
+/// are left out: they are for sharing, not for listings.
+pub fn print_sets<'a>(
+    out: &mut impl Write,
+    sets: impl Iterator<Item = &'a ap_ledger::SetInfo>,
+    json: bool,
+) -> anyhow::Result<()> {
+    for s in sets {
+        let line = if json {
+            serde_json::json!({
+                "set_id": s.set_id,
+                "title": s.title,
+                "created_at": ap_ledger::utc_time(s.created_at),
+                "posted_at": s.posted_at.map(ap_ledger::utc_time),
+                "source_bytes": s.source_bytes,
+                "posted_bytes": s.posted_bytes,
+                "file_count": s.file_count,
+                "article_count": s.article_count,
+                "groups": s.groups,
+                "server_host": s.server_host,
+                "status": s.status,
+            })
+            .to_string()
+        } else {
+            format!(
+                "{}  {}  {:>14}  {:>5} files  {:>7} articles  {:<8}  {}  {}",
+                s.set_id,
+                ap_ledger::utc_time(s.created_at),
+                s.source_bytes,
+                s.file_count,
+                s.article_count,
+                s.status,
+                s.server_host,
+                s.title
+            )
+        };
+        writeln!(out, "{line}").context("cannot write to standard output")?;
+    }
+    Ok(())
+}
+
+fn export(args: &LedgerExportArgs) -> anyhow::Result<()> {
+    let ledger = Ledger::open(&location(args.at.ledger.as_deref())?)?;
+    let summary = ledger.export(&args.out, args.version)?;
+    eprintln!(
+        "ap-server: exported the sets table at version {} ({} files) to {} ({} bytes)",
+        summary.version,
+        summary.files,
+        args.out.display(),
+        summary.bytes
+    );
+    Ok(())
+}
