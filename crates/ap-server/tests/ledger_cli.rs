@@ -104,8 +104,28 @@ fn queue_posts_folders_in_order_and_the_ledger_records_and_exports_them() {
         assert!(row.info.article_count > 0);
     }
 
+    // `ap-server post` records its set in the ledger too.
+    let third = h.join("third");
+    std::fs::create_dir_all(&third).unwrap();
+    std::fs::write(third.join("b.txt"), "third\n".repeat(100)).unwrap();
+    let out = ap_server(h)
+        .args(["post", "--recipient", &recipient])
+        .arg(&third)
+        .output()
+        .unwrap();
+    let secret3 = ok(out);
+    let rows = ledger.sets(None).unwrap();
+    assert_eq!(rows.len(), 3);
+    let row3 = rows.iter().find(|r| r.info.title == "third").unwrap();
+    assert_eq!(row3.info.secret, secret3.trim());
+    let d3 = ap_secret_codec::open(secret3.trim(), &ids_for_open).unwrap();
+    assert_eq!(
+        row3.open_key(&ids_for_open).unwrap().as_bytes(),
+        d3.key.as_bytes()
+    );
+
     let table = ok(ap_server(h).args(["ledger", "list"]).output().unwrap());
-    assert_eq!(table.lines().count(), 2, "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
     assert!(
         table.contains(&ids[0]) && table.contains("first"),
         "{table}"

@@ -115,3 +115,37 @@ fn export(args: &LedgerExportArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Records a set `ap-server post` posted in the ledger (`AP_LEDGER`, else
+/// DATA_DIR/ledger) when one has been created there; returns its location.
+/// Without a ledger the post keeps only its JSON record.
+pub fn record_post(
+    data_dir: &std::path::Path,
+    source: &std::path::Path,
+    record: &std::path::Path,
+    posted: &ap_pipeline::Posted,
+    secret: &str,
+) -> anyhow::Result<Option<String>> {
+    let at = match std::env::var("AP_LEDGER") {
+        Ok(l) if !l.is_empty() => l,
+        _ => data_dir.join("ledger").display().to_string(),
+    };
+    if !at.contains("://") && !std::path::Path::new(&at).join("sets").is_dir() {
+        return Ok(None);
+    }
+    let ledger = Ledger::open(&at)?;
+    // The JSON record's name (date and a K-derived tag) ties the two records.
+    let set_id = record
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut info = super::queue::set_info(&set_id, posted, secret);
+    if info.title.is_empty() {
+        info.title = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
+    ledger.record_set(info, &posted.descriptor.key)?;
+    Ok(Some(at))
+}

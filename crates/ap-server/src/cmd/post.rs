@@ -71,6 +71,8 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write the NZB to {}", path.display()))?;
     }
     let record = ap_pipeline::write_record(&data_dir, &posted, secret.expose())?;
+    let ledger =
+        super::ledger::record_post(&data_dir, &args.dir, &record, &posted, secret.expose())?;
 
     let secs = posted.elapsed.as_secs_f64().max(1e-9);
     if args.json {
@@ -118,6 +120,9 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             );
         }
         eprintln!("ap-server: set recorded in {}", record.display());
+        if let Some(at) = &ledger {
+            eprintln!("ap-server: set recorded in the ledger at {at}");
+        }
         eprintln!(
             "ap-server: the secret string is on standard output; fetch with: ap-client fetch - --out DIR < secret.txt"
         );
