@@ -1,13 +1,40 @@
 //! `cargo xtask assets`: man pages and shell completions, rendered from the
 //! binaries' own clap definitions so they cannot drift from the parsers.
+//!
+//! Those definitions come with the binaries' whole dependency tree, so this
+//! module is built only with xtask's `assets` feature; without it, the task
+//! runs xtask again with the feature on.
 
+#[cfg(feature = "assets")]
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use clap::ValueEnum;
-use clap_complete::Shell;
+use anyhow::Result;
+#[cfg(feature = "assets")]
+use {anyhow::Context, clap::ValueEnum, clap_complete::Shell};
 
+#[cfg(not(feature = "assets"))]
+pub fn assets(out: &Path) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    crate::sh::run(
+        crate::sh::cmd(cargo)
+            .current_dir(crate::sh::repo_root())
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--features",
+                "assets",
+                "--",
+                "assets",
+                "--out",
+            ])
+            .arg(out),
+    )
+}
+
+#[cfg(feature = "assets")]
 pub fn assets(out: &Path) -> Result<()> {
     let man = out.join("man");
     let completions = out.join("completions");

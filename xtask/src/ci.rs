@@ -25,6 +25,18 @@ pub fn ci() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    // xtask's man-page code builds only with its `assets` feature.
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "xtask",
+        "--features",
+        "assets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // `advisories` needs the advisory database, which cannot be fetched here
     // (see deny.toml).
     run(cargo().args([

@@ -128,8 +128,10 @@ fn a_post_killed_at_ten_points_resumes_the_same_set() {
             })
             .collect()
     };
-    fs::write(src.join("a.bin"), noise(6_000_000)).unwrap();
-    fs::write(src.join("d/b.bin"), noise(2_000_000)).unwrap();
+    // Large enough, with kill points close enough, that a fast machine still
+    // sees the job killed at least five times before it can finish.
+    fs::write(src.join("a.bin"), noise(9_000_000)).unwrap();
+    fs::write(src.join("d/b.bin"), noise(3_000_000)).unwrap();
     fs::write(src.join("d/c.txt"), "text\n").unwrap();
     fs::create_dir_all(home.path().join("config/ap")).unwrap();
     fs::write(
@@ -148,7 +150,7 @@ fn a_post_killed_at_ten_points_resumes_the_same_set() {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
     };
-    let mut delay = 150u64;
+    let mut delay = 80u64;
     let mut kills = 0;
     let mut finished = None;
     while kills < 10 {
@@ -164,7 +166,7 @@ fn a_post_killed_at_ten_points_resumes_the_same_set() {
         child.kill().unwrap(); // SIGKILL
         let _ = child.wait();
         kills += 1;
-        delay = 100 + (delay * 7919 + 13) % 900;
+        delay = 40 + (delay * 7919 + 13) % 400;
     }
     let out = match finished {
         Some(out) => out,
