@@ -5,14 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ap_tests::{
-    NewsServer, inn2, node_script, par2_turbo, par2cmdline, peer_command, python_module, run_ok,
+    NewsServer, inn2, node_script, nzbget, par2_turbo, par2cmdline, peer_command, python_module,
+    run_ok,
 };
 
 /// A unique token so repeated runs never collide on Message-IDs.
@@ -313,30 +314,14 @@ fn nzbget_downloads_an_article_from_inn2() {
     )
     .unwrap();
 
-    let (host, port) = server.addr.rsplit_once(':').unwrap();
     let main_dir = dir.path().join("main");
     let conf = dir.path().join("nzbget.conf");
-    let mut settings =
-        fs::read_to_string("/etc/nzbget.conf").expect("Debian's /etc/nzbget.conf (package nzbget)");
-    for (key, value) in [
-        ("MainDir", main_dir.display().to_string()),
-        ("Server1.Host", host.to_owned()),
-        ("Server1.Port", port.to_owned()),
-        ("Server1.Username", server.user.clone()),
-        ("Server1.Password", server.pass.clone()),
-        ("Server1.Connections", "2".to_owned()),
-        ("ControlIP", "127.0.0.1".to_owned()),
-        (
-            "ControlPort",
-            NZBGET_CONTROL.rsplit(':').next().unwrap().to_owned(),
-        ),
-        ("OutputMode", "log".to_owned()),
-        ("ParCheck", "auto".to_owned()),
-        ("DirectWrite", "yes".to_owned()),
-    ] {
-        settings = set_conf(&settings, key, &value);
-    }
-    fs::write(&conf, settings).unwrap();
+    let extra = [
+        ("Server1.Connections", "2"),
+        ("ParCheck", "auto"),
+        ("DirectWrite", "yes"),
+    ];
+    nzbget::write_config(&conf, &main_dir, &server, NZBGET_CONTROL_PORT, &extra);
     // NZBGet has no "download this and exit" mode: run it as a server in the
     // foreground, queue the NZB through it, and poll its history.
     let mut daemon = peer_command("nzbget")
@@ -355,7 +340,7 @@ fn nzbget_downloads_an_article_from_inn2() {
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    let history = added.then(|| wait_for_history(NZBGET_CONTROL));
+    let history = added.then(wait_for_history);
     let _ = peer_command("nzbget")
         .arg("-c")
         .arg(&conf)
@@ -372,25 +357,15 @@ fn nzbget_downloads_an_article_from_inn2() {
     assert_eq!(fs::read(downloaded).unwrap(), payload);
 }
 
-const NZBGET_CONTROL: &str = "127.0.0.1:16789";
+const NZBGET_CONTROL_PORT: u16 = 16789;
 
 /// Polls NZBGet's JSON-RPC history until one entry has a final status.
-fn wait_for_history(addr: &str) -> String {
+fn wait_for_history() -> String {
     for _ in 0..150 {
         std::thread::sleep(Duration::from_millis(200));
-        let Ok(mut stream) = TcpStream::connect(addr) else {
+        let Some(reply) = nzbget::history(NZBGET_CONTROL_PORT) else {
             continue;
         };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        // nzbget:tegbzn6789 is NZBGet's documented default control login.
-        let request = "GET /jsonrpc/history HTTP/1.0\r\nAuthorization: Basic bnpiZ2V0OnRlZ2J6bjY3ODk=\r\n\r\n";
-        if stream.write_all(request.as_bytes()).is_err() {
-            continue;
-        }
-        let mut reply = String::new();
-        let _ = stream.read_to_string(&mut reply);
         if reply.contains("\"Status\"")
             && !reply.contains("\"result\" : [ ]")
             && !reply.contains("\"result\":[]")
@@ -399,25 +374,6 @@ fn wait_for_history(addr: &str) -> String {
         }
     }
     panic!("NZBGet reported no finished download within 30 s");
-}
-
-fn set_conf(conf: &str, key: &str, value: &str) -> String {
-    let mut done = false;
-    let mut out: Vec<String> = conf
-        .lines()
-        .map(|line| {
-            if line.split_once('=').is_some_and(|(k, _)| k.trim() == key) {
-                done = true;
-                format!("{key}={value}")
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect();
-    if !done {
-        out.push(format!("{key}={value}"));
-    }
-    out.join("\n") + "\n"
 }
 
 fn find_file(dir: &Path, name: &str) -> Option<std::path::PathBuf> {

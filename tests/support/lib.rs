@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+pub mod nzbget;
+
 /// The fix named in every missing-peer failure.
 pub const INSTALL_HINT: &str = "run `cargo xtask peers install` (as root)";
 

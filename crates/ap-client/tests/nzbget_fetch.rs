@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -17,7 +16,7 @@ use ap_nntp_post::{Password, ServerConfig};
 use ap_pipeline::{PostOptions, Target};
 
 /// Its own control port, so it never meets another NZBGet test.
-const CONTROL_PORT: &str = "16793";
+const CONTROL_PORT: u16 = 16793;
 
 fn noise(seed: u64, n: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -49,37 +48,6 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
-}
-
-fn set_conf(conf: &str, key: &str, value: &str) -> String {
-    let mut done = false;
-    let mut out: Vec<String> = conf
-        .lines()
-        .map(|line| {
-            if line.split_once('=').is_some_and(|(k, _)| k.trim() == key) {
-                done = true;
-                format!("{key}={value}")
-            } else {
-                line.to_owned()
-            }
-        })
-        .collect();
-    if !done {
-        out.push(format!("{key}={value}"));
-    }
-    out.join("\n") + "\n"
-}
-
-fn history() -> Option<String> {
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{CONTROL_PORT}")).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    // nzbget:tegbzn6789 is NZBGet's documented default control login.
-    let request =
-        "GET /jsonrpc/history HTTP/1.0\r\nAuthorization: Basic bnpiZ2V0OnRlZ2J6bjY3ODk=\r\n\r\n";
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    Some(reply)
 }
 
 #[test]
@@ -143,26 +111,14 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
 
     let main_dir = dir.path().join("main");
     let conf = dir.path().join("nzbget.conf");
-    let mut settings =
-        fs::read_to_string("/etc/nzbget.conf").expect("Debian's /etc/nzbget.conf (package nzbget)");
-    for (key, value) in [
-        ("MainDir", main_dir.display().to_string()),
-        ("Server1.Host", host.to_owned()),
-        ("Server1.Port", port.to_owned()),
-        ("Server1.Username", inn.user.clone()),
-        ("Server1.Password", inn.pass.clone()),
-        ("Server1.Connections", "4".to_owned()),
-        ("ControlIP", "127.0.0.1".to_owned()),
-        ("ControlPort", CONTROL_PORT.to_owned()),
-        ("OutputMode", "log".to_owned()),
-        ("ParCheck", "auto".to_owned()),
-        ("Unpack", "yes".to_owned()),
-        ("UnpackCleanupDisk", "yes".to_owned()),
-        ("SevenZipCmd", "7z".to_owned()),
-    ] {
-        settings = set_conf(&settings, key, &value);
-    }
-    fs::write(&conf, settings).unwrap();
+    let extra = [
+        ("Server1.Connections", "4"),
+        ("ParCheck", "auto"),
+        ("Unpack", "yes"),
+        ("UnpackCleanupDisk", "yes"),
+        ("SevenZipCmd", "7z"),
+    ];
+    ap_tests::nzbget::write_config(&conf, &main_dir, &inn, CONTROL_PORT, &extra);
     let mut daemon = ap_tests::peer_command("nzbget")
         .arg("-c")
         .arg(&conf)
@@ -199,7 +155,7 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
     let finished = added
         && (0..300).any(|_| {
             std::thread::sleep(Duration::from_millis(200));
-            last = history().unwrap_or_default();
+            last = ap_tests::nzbget::history(CONTROL_PORT).unwrap_or_default();
             last.contains("\"Status\"") && !last.contains("\"result\" : [ ]")
         });
     let _ = ap_tests::peer_command("nzbget")
