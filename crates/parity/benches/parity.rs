@@ -35,6 +35,39 @@ fn kernels(c: &mut Criterion) {
     g.finish();
 }
 
+/// The engine's geometry: one batch of 64 input slices multiplied into 140
+/// outputs, one tile (a column of every slice) at a time, as
+/// `Engine::process` walks it.
+fn tiles(c: &mut Criterion) {
+    let (n, outputs) = (64usize, 140usize);
+    let kernel = Kernel::detect();
+    let mut g = c.benchmark_group("tile");
+    for w in [512usize, 1024, 4096] {
+        let srcs: Vec<Vec<u8>> = (0..n).map(|i| bytes(w, i as u64 + 1)).collect();
+        let refs: Vec<&[u8]> = srcs.iter().map(|v| v.as_slice()).collect();
+        let coeffs: Vec<u16> = (0..n * outputs)
+            .map(|i| (i as u16).wrapping_mul(0x9e37) | 1)
+            .collect();
+        let prepared = kernel.prepare(&coeffs);
+        let mut acc = vec![0u8; w * outputs];
+        g.throughput(Throughput::Bytes((w * n * outputs) as u64));
+        g.bench_function(format!("{} {w}-byte tile", kernel.name()), |b| {
+            b.iter(|| kernel.mul_add_outputs(&mut acc, &refs, &prepared))
+        });
+        g.bench_function(
+            format!("{} {w}-byte tile, one output a call", kernel.name()),
+            |b| {
+                b.iter(|| {
+                    for (j, dst) in acc.chunks_exact_mut(w).enumerate() {
+                        kernel.mul_add_prepared(dst, &refs, &prepared, j * n);
+                    }
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
 fn md5(c: &mut Criterion) {
     let slice = 768_000;
     let data = bytes(16 * slice, 7);
@@ -91,5 +124,5 @@ fn create(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kernels, md5, create);
+criterion_group!(benches, kernels, tiles, md5, create);
 criterion_main!(benches);

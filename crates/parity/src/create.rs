@@ -221,6 +221,23 @@ impl Encoder {
         self.add(file, index, data, Some(md5))
     }
 
+    /// Like [`add_slice_hashed`](Encoder::add_slice_hashed), taking the
+    /// slice's buffer instead of copying it (a reader that fills buffers
+    /// saves a copy of every byte). Returns a spare buffer, when the encoder
+    /// has one, for the caller to fill next; buffers with capacity for
+    /// [`gf::split_len`]`(slice_size)` bytes are never reallocated.
+    pub fn add_slice_vec(
+        &mut self,
+        file: usize,
+        index: u64,
+        data: Vec<u8>,
+        md5: Hash,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        self.check(file, index, data.len())?;
+        self.push(file, index, data, Some(md5))?;
+        Ok(self.spare.pop())
+    }
+
     fn add(
         &mut self,
         file: usize,
@@ -228,6 +245,15 @@ impl Encoder {
         data: &[u8],
         md5: Option<Hash>,
     ) -> Result<(), Error> {
+        self.check(file, index, data.len())?;
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(data);
+        self.push(file, index, buf, md5)
+    }
+
+    /// Refuses a slice that is out of range, the wrong length or a repeat.
+    fn check(&self, file: usize, index: u64, len: usize) -> Result<(), Error> {
         let f = self.files.get(file).ok_or(Error::NoSuchFile(file))?;
         if index >= f.slices {
             return Err(Error::SliceOutOfRange {
@@ -237,11 +263,11 @@ impl Encoder {
         }
         let want =
             (f.input.length - index * self.slice_size as u64).min(self.slice_size as u64) as usize;
-        if data.len() != want {
+        if len != want {
             return Err(Error::SliceLength {
                 file: f.input.name.clone(),
                 index,
-                got: data.len(),
+                got: len,
                 want,
             });
         }
@@ -251,12 +277,21 @@ impl Encoder {
                 index,
             });
         }
-        let global = f.first_slice + index;
+        Ok(())
+    }
+
+    /// Queues a checked slice; `buf` holds exactly its bytes.
+    fn push(
+        &mut self,
+        file: usize,
+        index: u64,
+        mut buf: Vec<u8>,
+        md5: Option<Hash>,
+    ) -> Result<(), Error> {
+        let global = self.files[file].first_slice + index;
         self.files[file].seen[index as usize] = true;
-        let mut buf = self.spare.pop().unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(data);
-        // Room for the split layout the batch converts it to in place.
+        // Zero padding, and room for the split layout the batch converts
+        // it to in place.
         buf.resize(self.split, 0);
         self.pending.push(Pending {
             global,

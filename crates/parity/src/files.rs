@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
 use md5::{Digest, Md5};
 
@@ -110,19 +110,28 @@ pub fn create_files(
         .map_or(2, |n| n.get())
         .max(1);
     let s = usize::try_from(slice_size).map_err(|_| Error::BadSliceSize(slice_size))?;
+    // Slice buffers go round: reader, encoder, back to a reader, so no
+    // slice costs a fresh allocation (page faults) or a copy.
+    let pool = Pool {
+        free: Mutex::new(Vec::new()),
+        capacity: crate::gf::split_len(s),
+    };
     for group in (0..paths.len()).collect::<Vec<_>>().chunks(parallel) {
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = mpsc::sync_channel::<Msg>(8);
             for &i in group {
                 let tx = tx.clone();
                 let path = paths[i].clone();
-                scope.spawn(move || read_file(i, &path, s, &tx));
+                let pool = &pool;
+                scope.spawn(move || read_file(i, &path, s, &tx, pool));
             }
             drop(tx);
             for msg in rx {
                 match msg {
                     Msg::Slice(file, index, data, md5) => {
-                        encoder.add_slice_hashed(file, index, &data, md5)?
+                        if let Some(spare) = encoder.add_slice_vec(file, index, data, md5)? {
+                            pool.put(spare);
+                        }
                     }
                     Msg::Done(file, md5, head) => encoder.finish_file(file, md5, head)?,
                     Msg::Failed(path, e) => return Err(Error::io(&path, e)),
@@ -144,13 +153,35 @@ enum Msg {
     Failed(PathBuf, io::Error),
 }
 
-fn read_file(file: usize, path: &Path, slice: usize, tx: &mpsc::SyncSender<Msg>) {
+/// Spare slice buffers, each with room for a slice's split layout.
+struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+    capacity: usize,
+}
+
+impl Pool {
+    fn take(&self) -> Vec<u8> {
+        let spare = self.free.lock().ok().and_then(|mut v| v.pop());
+        spare.unwrap_or_else(|| Vec::with_capacity(self.capacity))
+    }
+
+    fn put(&self, buf: Vec<u8>) {
+        if let Ok(mut v) = self.free.lock() {
+            v.push(buf);
+        }
+    }
+}
+
+fn read_file(file: usize, path: &Path, slice: usize, tx: &mpsc::SyncSender<Msg>, pool: &Pool) {
     let run = || -> io::Result<()> {
         let mut f = File::open(path)?;
         let mut hasher = FileHasher::new(slice);
         let mut index = 0u64;
         loop {
-            let mut buf = vec![0u8; slice];
+            let mut buf = pool.take();
+            // Stale bytes of a reused buffer are overwritten by the read or
+            // cut off below; only a fresh buffer's tail gets zeroed here.
+            buf.resize(slice, 0);
             let got = crate::verify::read_full(&mut f, &mut buf)?;
             buf.truncate(got);
             if got == 0 {

@@ -6,8 +6,8 @@
 //! the index `NAME.par2` and the `NAME.volA+B.par2` recovery files. It reads
 //! nothing itself; [`create_files`] drives it from files on disk, hashing
 //! several files at once. Every multiplication goes through one kernel,
-//! [`gf::mul_add_multi`], dispatched at runtime to GFNI (AVX-512 or AVX2),
-//! an AVX2 nibble shuffle, or the scalar reference.
+//! [`gf::Kernel`], dispatched at runtime to GFNI (AVX-512 or AVX2), a
+//! nibble shuffle (AVX2 or SSSE3), or the scalar reference.
 //!
 //! # Engine decision
 //! Our own engine, not parmesan behind a trait. parmesan 0.5.8's library
@@ -31,8 +31,11 @@
 //! 12%): `ap-client repair` 3.2-5.3 s, par2cmdline 66-86 s, both
 //! byte-identical. What makes the difference:
 //!
-//! - [`gf`]: GFNI affine kernels (AVX-512 and AVX2) and an AVX2 nibble
-//!   shuffle behind one safe entry, over a split byte layout;
+//! - [`gf`]: GFNI affine kernels (AVX-512 and AVX2) and nibble shuffles
+//!   (AVX2 and SSSE3) behind one safe entry, over a split byte layout; the
+//!   engine hands the kernel a whole tile (512-byte columns of a batch's
+//!   slices, copied side by side so they stay in L1) and the AVX-512 kernel
+//!   updates two outputs per load;
 //! - [`FileHasher`]: a file's MD5 and its slices' MD5s in one two-stream
 //!   pass (the one sequential part), and [`md5x`] sixteen slices per
 //!   AVX-512 register where the caller did not hash them;

@@ -188,6 +188,8 @@ pub fn from_split_scalar(src: &[u8], dst: &mut [u8]) {
 pub enum Kernel {
     /// Log/exp tables, one word at a time: the reference.
     Scalar,
+    /// Split-nibble `pshufb` lookups on 128-bit vectors (SSSE3).
+    Ssse3Shuffle,
     /// Split-nibble `vpshufb` lookups on 256-bit vectors.
     Avx2Shuffle,
     /// `vgf2p8affineqb` on 256-bit vectors (GFNI with AVX2).
@@ -202,6 +204,9 @@ impl Kernel {
         let mut out = vec![Kernel::Scalar];
         #[cfg(target_arch = "x86_64")]
         {
+            if std::is_x86_feature_detected!("ssse3") {
+                out.push(Kernel::Ssse3Shuffle);
+            }
             if std::is_x86_feature_detected!("avx2") {
                 out.push(Kernel::Avx2Shuffle);
                 if std::is_x86_feature_detected!("gfni") {
@@ -219,7 +224,7 @@ impl Kernel {
     }
 
     /// The fastest kernel this CPU runs, chosen once. `AP_PAR2_KERNEL`
-    /// (`scalar`, `avx2`, `avx2-gfni`, `avx512-gfni`) forces a slower one,
+    /// (`scalar`, `ssse3`, `avx2`, `avx2-gfni`, `avx512-gfni`) forces a slower one,
     /// for measuring; an unavailable choice falls back to detection.
     pub fn detect() -> Kernel {
         static BEST: OnceLock<Kernel> = OnceLock::new();
@@ -236,6 +241,7 @@ impl Kernel {
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Scalar => "scalar",
+            Kernel::Ssse3Shuffle => "ssse3",
             Kernel::Avx2Shuffle => "avx2",
             Kernel::Avx2Gfni => "avx2-gfni",
             Kernel::Avx512Gfni => "avx512-gfni",
@@ -260,7 +266,9 @@ impl Kernel {
         };
         match self {
             Kernel::Scalar => {}
-            Kernel::Avx2Shuffle => p.tables = coeffs.iter().map(|&c| nibble_tables(c)).collect(),
+            Kernel::Ssse3Shuffle | Kernel::Avx2Shuffle => {
+                p.tables = coeffs.iter().map(|&c| nibble_tables(c)).collect()
+            }
             Kernel::Avx2Gfni | Kernel::Avx512Gfni => {
                 p.mats = coeffs.iter().map(|&c| affine_matrices(c)).collect()
             }
@@ -290,6 +298,14 @@ impl Kernel {
         match self {
             Kernel::Scalar => scalar::mul_add_multi(dst, srcs, coeffs),
             #[cfg(target_arch = "x86_64")]
+            Kernel::Ssse3Shuffle
+                if std::is_x86_feature_detected!("ssse3")
+                    && prepared.tables.len() == prepared.coeffs.len() =>
+            {
+                // SAFETY: SSSE3 was detected just above; lengths were checked.
+                unsafe { x86::ssse3_shuffle(dst, srcs, &prepared.tables[first..first + n]) }
+            }
+            #[cfg(target_arch = "x86_64")]
             Kernel::Avx2Shuffle
                 if std::is_x86_feature_detected!("avx2")
                     && prepared.tables.len() == prepared.coeffs.len() =>
@@ -317,6 +333,45 @@ impl Kernel {
                 unsafe { x86::avx512_gfni(dst, srcs, &prepared.mats[first..first + n]) }
             }
             _ => scalar::mul_add_multi(dst, srcs, coeffs),
+        }
+    }
+}
+
+impl Kernel {
+    /// One tile of the engine: `dsts` holds `k` outputs of `w` bytes each,
+    /// back to back, and output `j` gains `Σ_i prepared[j * n + i] ·
+    /// srcs[i]` (`n = srcs.len()`, every source `w` bytes). All outputs in
+    /// one call, so a kernel can keep the sources in L1 across them and
+    /// share each load between outputs. Bad shapes do nothing, as in
+    /// [`mul_add_prepared`](Kernel::mul_add_prepared).
+    pub fn mul_add_outputs(self, dsts: &mut [u8], srcs: &[&[u8]], prepared: &Prepared) {
+        let n = srcs.len();
+        let Some(w) = srcs.first().map(|s| s.len()) else {
+            return;
+        };
+        if w == 0 || !dsts.len().is_multiple_of(w) || !w.is_multiple_of(BLOCK) {
+            return;
+        }
+        let k = dsts.len() / w;
+        if k.checked_mul(n).is_none_or(|kn| kn > prepared.coeffs.len())
+            || srcs.iter().any(|s| s.len() != w)
+        {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self == Kernel::Avx512Gfni
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("gfni")
+            && prepared.mats.len() == prepared.coeffs.len()
+        {
+            // SAFETY: features detected just above; shapes checked: `k`
+            // outputs of `w` bytes, `n` sources of `w` bytes, `k * n` matrices.
+            unsafe { x86::avx512_gfni_outputs(dsts, srcs, &prepared.mats[..k * n]) };
+            return;
+        }
+        for (j, dst) in dsts.chunks_exact_mut(w).enumerate() {
+            self.mul_add_prepared(dst, srcs, prepared, j * n);
         }
     }
 }

@@ -91,3 +91,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The whole-tile entry (several outputs per call, the engine's path)
+    /// equals the scalar reference on every kernel this CPU has, for odd and
+    /// even output counts.
+    #[test]
+    fn every_kernel_tile_equals_scalar(
+        blocks in 1usize..5,
+        nsrc in 1usize..6,
+        outputs in 1usize..6,
+        seed in any::<u64>(),
+    ) {
+        let mut state = seed | 1;
+        let mut next = || { state ^= state << 13; state ^= state >> 7; state ^= state << 17; state };
+        let w = blocks * BLOCK;
+        let srcs: Vec<Vec<u8>> = (0..nsrc).map(|_| (0..w).map(|_| next() as u8).collect()).collect();
+        let start: Vec<u8> = (0..w * outputs).map(|_| next() as u8).collect();
+        let coeffs: Vec<u16> = (0..nsrc * outputs).map(|_| next() as u16).collect();
+        let refs: Vec<&[u8]> = srcs.iter().map(|s| s.as_slice()).collect();
+        let mut want = start.clone();
+        for (j, dst) in want.chunks_exact_mut(w).enumerate() {
+            Kernel::Scalar.mul_add_multi(dst, &refs, &coeffs[j * nsrc..(j + 1) * nsrc]);
+        }
+        for kernel in Kernel::available() {
+            let mut got = start.clone();
+            kernel.mul_add_outputs(&mut got, &refs, &kernel.prepare(&coeffs));
+            prop_assert_eq!(&got, &want, "kernel {}", kernel.name());
+        }
+    }
+}

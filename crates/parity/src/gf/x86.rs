@@ -48,6 +48,45 @@ pub(super) unsafe fn avx2_shuffle(dst: &mut [u8], srcs: &[&[u8]], tables: &[[[u8
     }
 }
 
+/// Split-nibble shuffle on 128-bit vectors (SSSE3 `pshufb`), for CPUs
+/// without AVX2: the same lookups as [`avx2_shuffle`], 16 words at a time.
+#[target_feature(enable = "ssse3")]
+pub(super) unsafe fn ssse3_shuffle(dst: &mut [u8], srcs: &[&[u8]], tables: &[[[u8; 16]; 8]]) {
+    let mask = _mm_set1_epi8(0x0f);
+    for (src, t) in srcs.iter().zip(tables) {
+        // SAFETY: `t[i]` is 16 readable bytes.
+        let tb = |i: usize| -> __m128i { unsafe { _mm_loadu_si128(t[i].as_ptr().cast()) } };
+        let (l0, l1, l2, l3) = (tb(0), tb(1), tb(2), tb(3));
+        let (h0, h1, h2, h3) = (tb(4), tb(5), tb(6), tb(7));
+        for (d, s) in dst.chunks_exact_mut(BLOCK).zip(src.chunks_exact(BLOCK)) {
+            for quarter in 0..4 {
+                let off = quarter * 16;
+                // SAFETY: `s` and `d` are BLOCK bytes; offsets stay inside.
+                unsafe {
+                    let lo = _mm_loadu_si128(s.as_ptr().add(off).cast());
+                    let hi = _mm_loadu_si128(s.as_ptr().add(64 + off).cast());
+                    let n0 = _mm_and_si128(lo, mask);
+                    let n1 = _mm_and_si128(_mm_srli_epi16(lo, 4), mask);
+                    let n2 = _mm_and_si128(hi, mask);
+                    let n3 = _mm_and_si128(_mm_srli_epi16(hi, 4), mask);
+                    let pl = _mm_xor_si128(
+                        _mm_xor_si128(_mm_shuffle_epi8(l0, n0), _mm_shuffle_epi8(l1, n1)),
+                        _mm_xor_si128(_mm_shuffle_epi8(l2, n2), _mm_shuffle_epi8(l3, n3)),
+                    );
+                    let ph = _mm_xor_si128(
+                        _mm_xor_si128(_mm_shuffle_epi8(h0, n0), _mm_shuffle_epi8(h1, n1)),
+                        _mm_xor_si128(_mm_shuffle_epi8(h2, n2), _mm_shuffle_epi8(h3, n3)),
+                    );
+                    let dl = d.as_mut_ptr().add(off).cast::<__m128i>();
+                    let dh = d.as_mut_ptr().add(64 + off).cast::<__m128i>();
+                    _mm_storeu_si128(dl, _mm_xor_si128(_mm_loadu_si128(dl), pl));
+                    _mm_storeu_si128(dh, _mm_xor_si128(_mm_loadu_si128(dh), ph));
+                }
+            }
+        }
+    }
+}
+
 /// GFNI on 256-bit vectors: the 16×16 bit matrix of `c` as four 8×8 blocks.
 /// Accumulators stay in registers across all sources of one block.
 #[target_feature(enable = "avx2,gfni")]
@@ -188,6 +227,81 @@ pub(super) unsafe fn avx512_gfni(dst: &mut [u8], srcs: &[&[u8]], mats: &[[u64; 4
             _mm512_storeu_si512(dp.cast(), l0);
             _mm512_storeu_si512(dp.add(64).cast(), h0);
         }
+    }
+}
+
+/// All outputs of one tile, two outputs per pass: each source block is
+/// loaded once for both, halving the loads per multiply, and the tile's
+/// sources (a few KiB each) stay in L1 from one pair of outputs to the
+/// next. `dsts` is `k` outputs of `w` bytes; output `j` uses matrices
+/// `mats[j * n..(j + 1) * n]`.
+#[target_feature(enable = "avx512f,avx512bw,gfni")]
+pub(super) unsafe fn avx512_gfni_outputs(dsts: &mut [u8], srcs: &[&[u8]], mats: &[[u64; 4]]) {
+    let n = srcs.len();
+    let w = srcs.first().map_or(0, |s| s.len());
+    if w == 0 || n == 0 {
+        return;
+    }
+    let k = dsts.len() / w;
+    let blocks = w / BLOCK;
+    let mut j = 0;
+    while j + 2 <= k {
+        let (m0s, m1s) = (&mats[j * n..(j + 1) * n], &mats[(j + 1) * n..(j + 2) * n]);
+        for b in 0..blocks {
+            let base = b * BLOCK;
+            // SAFETY: outputs j and j + 1 span [j * w, (j + 2) * w) of
+            // `dsts`; every source and offset stays inside `w` bytes.
+            unsafe {
+                let d0 = dsts.as_mut_ptr().add(j * w + base);
+                let d1 = dsts.as_mut_ptr().add((j + 1) * w + base);
+                let mut l0 = _mm512_loadu_si512(d0.cast());
+                let mut h0 = _mm512_loadu_si512(d0.add(64).cast());
+                let mut l1 = _mm512_loadu_si512(d1.cast());
+                let mut h1 = _mm512_loadu_si512(d1.add(64).cast());
+                for i in 0..n {
+                    let sp = srcs.get_unchecked(i).as_ptr().add(base);
+                    let a = _mm512_loadu_si512(sp.cast());
+                    let c = _mm512_loadu_si512(sp.add(64).cast());
+                    let m = m0s.get_unchecked(i);
+                    l0 = _mm512_ternarylogic_epi64::<0x96>(
+                        l0,
+                        _mm512_gf2p8affine_epi64_epi8::<0>(a, _mm512_set1_epi64(m[0] as i64)),
+                        _mm512_gf2p8affine_epi64_epi8::<0>(c, _mm512_set1_epi64(m[1] as i64)),
+                    );
+                    h0 = _mm512_ternarylogic_epi64::<0x96>(
+                        h0,
+                        _mm512_gf2p8affine_epi64_epi8::<0>(a, _mm512_set1_epi64(m[2] as i64)),
+                        _mm512_gf2p8affine_epi64_epi8::<0>(c, _mm512_set1_epi64(m[3] as i64)),
+                    );
+                    let m = m1s.get_unchecked(i);
+                    l1 = _mm512_ternarylogic_epi64::<0x96>(
+                        l1,
+                        _mm512_gf2p8affine_epi64_epi8::<0>(a, _mm512_set1_epi64(m[0] as i64)),
+                        _mm512_gf2p8affine_epi64_epi8::<0>(c, _mm512_set1_epi64(m[1] as i64)),
+                    );
+                    h1 = _mm512_ternarylogic_epi64::<0x96>(
+                        h1,
+                        _mm512_gf2p8affine_epi64_epi8::<0>(a, _mm512_set1_epi64(m[2] as i64)),
+                        _mm512_gf2p8affine_epi64_epi8::<0>(c, _mm512_set1_epi64(m[3] as i64)),
+                    );
+                }
+                _mm512_storeu_si512(d0.cast(), l0);
+                _mm512_storeu_si512(d0.add(64).cast(), h0);
+                _mm512_storeu_si512(d1.cast(), l1);
+                _mm512_storeu_si512(d1.add(64).cast(), h1);
+            }
+        }
+        j += 2;
+    }
+    if j < k {
+        // SAFETY: the last output, [j * w, (j + 1) * w), with its matrices.
+        unsafe {
+            avx512_gfni(
+                &mut dsts[j * w..(j + 1) * w],
+                srcs,
+                &mats[j * n..(j + 1) * n],
+            )
+        };
     }
 }
 
