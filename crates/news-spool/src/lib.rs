@@ -41,6 +41,7 @@
 //! # }
 //! ```
 
+mod input;
 mod server;
 mod session;
 mod store;

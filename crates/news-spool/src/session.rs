@@ -3,18 +3,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use crate::input::Input;
 use crate::store::{Spool, Stored};
-
-const MAX_LINE: usize = 4096;
 
 /// Serves one connection until QUIT, EOF or an I/O error.
 pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     spool: Spool,
 ) -> std::io::Result<()> {
-    let mut io = BufReader::with_capacity(64 * 1024, stream);
+    let mut io = Input::new(stream);
     let mut authed = spool.config().login.is_none();
     let mut user: Option<String> = None;
     io.get_mut()
@@ -23,7 +22,7 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let mut line = Vec::new();
     loop {
         line.clear();
-        if !read_line(&mut io, &mut line).await? {
+        if !io.read_line(&mut line).await? {
             return Ok(());
         }
         let text = String::from_utf8_lossy(&line);
@@ -74,14 +73,21 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             }
             "POST" => {
                 out.write_all(b"340 send article\r\n").await?;
+                out.flush().await?;
                 let max = spool.config().max_article_size;
-                let reply = match read_article(&mut io, max).await? {
-                    None => "441 article too large".to_string(),
-                    Some(article) => store(&spool, article).await,
+                let reply = match io.read_article(max).await? {
+                    None => "441 article too large",
+                    Some(article) => {
+                        let (reply, buf) = store(&spool, article).await;
+                        if let Some(buf) = buf {
+                            io.recycle(buf);
+                        }
+                        reply
+                    }
                 };
-                io.get_mut()
-                    .write_all(format!("{reply}\r\n").as_bytes())
-                    .await?;
+                let out = io.get_mut();
+                out.write_all(reply.as_bytes()).await?;
+                out.write_all(b"\r\n").await?;
             }
             "STAT" | "HEAD" | "BODY" | "ARTICLE" => {
                 if !(arg.starts_with('<') && arg.ends_with('>')) {
@@ -132,22 +138,27 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-async fn out_flush<S: AsyncWrite + AsyncRead + Unpin>(
-    io: &mut BufReader<S>,
-) -> std::io::Result<()> {
+async fn out_flush<S: AsyncWrite + AsyncRead + Unpin>(io: &mut Input<S>) -> std::io::Result<()> {
     io.get_mut().flush().await
 }
 
-async fn store(spool: &Spool, article: Vec<u8>) -> String {
+/// Stores the article on a blocking thread; gives its buffer back for the
+/// next one, so a session receives into the same memory every time.
+async fn store(spool: &Spool, article: Vec<u8>) -> (&'static str, Option<Vec<u8>>) {
     let Some(id) = message_id(&article) else {
-        return "441 no Message-ID header".into();
+        return ("441 no Message-ID header", Some(article));
     };
     let s = spool.clone();
-    let id2 = id.clone();
-    match tokio::task::spawn_blocking(move || s.put(&id2, &article)).await {
-        Ok(Ok(Stored::New)) => "240 article received ok".into(),
-        Ok(Ok(Stored::Duplicate)) => "441 435 Duplicate".into(),
-        _ => "441 cannot store article".into(),
+    let stored = tokio::task::spawn_blocking(move || {
+        let r = s.put(&id, &article);
+        (r, article)
+    })
+    .await;
+    match stored {
+        Ok((Ok(Stored::New), buf)) => ("240 article received ok", Some(buf)),
+        Ok((Ok(Stored::Duplicate), buf)) => ("441 435 Duplicate", Some(buf)),
+        Ok((Err(_), buf)) => ("441 cannot store article", Some(buf)),
+        Err(_) => ("441 cannot store article", None),
     }
 }
 
@@ -164,82 +175,6 @@ fn message_id(article: &[u8]) -> Option<String> {
             && !value.contains(' '))
         .then(|| value.to_string())
     })
-}
-
-/// Reads one command line; `false` on EOF. Over-long lines are cut.
-async fn read_line<S: AsyncRead + Unpin>(
-    io: &mut BufReader<S>,
-    line: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    loop {
-        let buf = io.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(!line.is_empty());
-        }
-        if let Some(i) = memchr::memchr(b'\n', buf) {
-            if line.len() < MAX_LINE {
-                line.extend_from_slice(&buf[..=i]);
-            }
-            io.consume(i + 1);
-            return Ok(true);
-        }
-        let n = buf.len();
-        if line.len() < MAX_LINE {
-            line.extend_from_slice(buf);
-        }
-        io.consume(n);
-    }
-}
-
-/// Reads article data up to the lone dot and removes dot-stuffing. `None`
-/// when it exceeded `max` (the data is still read to its end).
-async fn read_article<S: AsyncRead + Unpin>(
-    io: &mut BufReader<S>,
-    max: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
-    // A leading CRLF lets the first line match the "\r\n." patterns too.
-    let mut data = b"\r\n".to_vec();
-    let mut too_big = false;
-    loop {
-        let buf = io.fill_buf().await?;
-        if buf.is_empty() {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let scan_from = data.len().saturating_sub(4);
-        let added = buf.len();
-        data.extend_from_slice(buf);
-        if let Some(i) = memchr::memmem::find(&data[scan_from..], b"\r\n.\r\n") {
-            let end = scan_from + i + 5;
-            let unused = data.len() - end;
-            io.consume(added - unused);
-            if too_big || end - 5 > max {
-                return Ok(None);
-            }
-            data.truncate(scan_from + i + 2);
-            return Ok(Some(unstuff(&data)));
-        }
-        io.consume(added);
-        if data.len() > max + 8 {
-            too_big = true;
-            let keep = data.len() - 4;
-            data.drain(2..keep);
-        }
-    }
-}
-
-/// Drops the first dot of every line that starts with one; `data` starts
-/// with the extra CRLF that `read_article` put there.
-fn unstuff(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut last = 2;
-    for p in memchr::memmem::find_iter(data, b"\r\n.") {
-        if p + 2 >= last {
-            out.extend_from_slice(&data[last..p + 2]);
-            last = p + 3;
-        }
-    }
-    out.extend_from_slice(&data[last.min(data.len())..]);
-    out
 }
 
 /// Doubles the leading dot of lines for sending.
@@ -290,34 +225,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stuffing_round_trips() {
-        let body = b".a\r\nb\r\n..c\r\n".to_vec();
-        let wire = stuff(&body);
-        assert_eq!(wire, b"..a\r\nb\r\n...c\r\n");
-        let mut framed = b"\r\n".to_vec();
-        framed.extend_from_slice(&wire);
-        assert_eq!(unstuff(&framed), body);
-    }
-
-    #[test]
     fn finds_message_id() {
         assert_eq!(
             message_id(b"From: a\r\nMessage-id: <x@y>\r\n\r\nbody").as_deref(),
             Some("<x@y>")
         );
         assert_eq!(message_id(b"From: a\r\n\r\nMessage-ID: <x@y>\r\n"), None);
-    }
-
-    #[tokio::test]
-    async fn reads_article_across_chunks() {
-        let wire: &[u8] = b"H: v\r\n\r\n..x\r\n.\r\nQUIT\r\n";
-        let mut io = BufReader::with_capacity(3, wire);
-        let got = read_article(&mut io, 1000).await.unwrap().unwrap();
-        assert_eq!(got, b"H: v\r\n\r\n.x\r\n");
-        let mut rest = Vec::new();
-        read_line(&mut io, &mut rest).await.unwrap();
-        assert_eq!(rest, b"QUIT\r\n");
-        let mut io = BufReader::new(&b"H: v\r\n\r\n0123456789\r\n.\r\nQUIT\r\n"[..]);
-        assert!(read_article(&mut io, 10).await.unwrap().is_none());
     }
 }

@@ -12,6 +12,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ap_nntp_post::{ArticleBuilder, CheckConfig, Password, PostConfig, Poster, ServerConfig};
@@ -92,6 +93,50 @@ impl Ids {
     }
 }
 
+/// Article buffers that come back once the poster drops an article, so each
+/// article is encoded into memory that is already allocated and mapped.
+#[derive(Clone, Default)]
+struct Pool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl Pool {
+    fn take(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut free| free.pop())
+            .unwrap_or_default()
+    }
+
+    /// `buf[..len]` as `Bytes` that return `buf` here when dropped.
+    fn bytes(&self, buf: Vec<u8>, len: usize) -> Bytes {
+        Bytes::from_owner(Pooled {
+            buf,
+            len,
+            pool: self.clone(),
+        })
+    }
+}
+
+struct Pooled {
+    buf: Vec<u8>,
+    len: usize,
+    pool: Pool,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Ok(mut free) = self.pool.0.lock() {
+            free.push(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
 /// User plus system CPU seconds of this process, from /proc.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -135,7 +180,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let mut ids = Ids(seed);
             let mut total = 0u64;
             let mut buf = vec![0u8; size];
-            let mut enc = Vec::new();
+            let pool = Pool::default();
             for path in files {
                 let mut f = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let len = f
@@ -163,12 +208,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                         off,
                         n as u64,
                     );
-                    // Encode into one reused buffer, then copy out: cheaper
-                    // than zeroing a fresh buffer per article.
-                    enc.resize(info.max_encoded_len(), 0);
+                    // Encode straight into a recycled buffer, which becomes
+                    // the article body without a copy.
+                    let mut enc = pool.take();
+                    if enc.len() < info.max_encoded_len() {
+                        enc.resize(info.max_encoded_len(), 0);
+                    }
                     let (m, _) = ap_yenc::encode_part_into(&info, &buf[..n], &mut enc)
                         .map_err(|e| e.to_string())?;
-                    let body = Bytes::copy_from_slice(&enc[..m]);
+                    let body = pool.bytes(enc, m);
                     let id = ids.hex();
                     let article = ArticleBuilder::new()
                         .from(from.clone())

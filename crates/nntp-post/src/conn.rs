@@ -3,6 +3,7 @@
 //! under a timeout, so a stalled socket becomes an error, never a hang.
 
 use std::future::Future;
+use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -216,17 +217,27 @@ impl Connection {
             400 | 403 | 441 | 500..=599 => return Ok(PostReply::Rejected(r)),
             _ => return Err(self.unexpected("POST", r)),
         }
-        for part in [article.head(), article.wire_body()] {
-            for chunk in part.chunks(CHUNK) {
-                if let Some(l) = limiter {
-                    l.acquire(chunk.len() as u64).await;
-                }
-                self.write("POST data", chunk).await?;
-                sent(chunk.len() as u64);
+        // Head, body and terminator go out together: one write call per
+        // chunk, no small segment of its own for the head or the dot.
+        let parts = [&article.head()[..], &article.wire_body()[..], b".\r\n"];
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut done = 0;
+        while done < total {
+            let n = (total - done).min(CHUNK);
+            if let Some(l) = limiter {
+                l.acquire(n as u64).await;
+            }
+            self.write_parts("POST data", &parts, done, n).await?;
+            // Progress counts article bytes, not the terminator.
+            let data = (total - 3).saturating_sub(done).min(n);
+            done += n;
+            if done == total {
+                self.article_in_flight = true;
+            }
+            if data > 0 {
+                sent(data as u64);
             }
         }
-        self.write("POST data", b".\r\n").await?;
-        self.article_in_flight = true;
         self.io_flush("POST data").await?;
         let r = self.reply("POST reply").await?;
         self.article_in_flight = false;
@@ -310,6 +321,41 @@ impl Connection {
         .await
     }
 
+    /// Writes bytes `from..from + len` of the concatenation of `parts`, with
+    /// vectored writes, under one timeout.
+    async fn write_parts(
+        &mut self,
+        during: &'static str,
+        parts: &[&[u8]],
+        from: usize,
+        len: usize,
+    ) -> Result<()> {
+        let (host, t) = (self.host.clone(), self.io_timeout);
+        let io = self.io.get_mut();
+        within(t, &host, during, async {
+            let (mut at, end) = (from, from + len);
+            while at < end {
+                let slices = window(parts, at, end);
+                let n = io
+                    .write_vectored(&slices)
+                    .await
+                    .map_err(|source| Error::Io {
+                        host: host.to_string(),
+                        source,
+                    })?;
+                if n == 0 {
+                    return Err(Error::Io {
+                        host: host.to_string(),
+                        source: std::io::ErrorKind::WriteZero.into(),
+                    });
+                }
+                at += n;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn io_flush(&mut self, during: &'static str) -> Result<()> {
         let (host, t) = (self.host.clone(), self.io_timeout);
         let io = self.io.get_mut();
@@ -377,6 +423,20 @@ impl Connection {
             out.extend_from_slice(unstuff_line(&self.line));
         }
     }
+}
+
+/// The slices covering bytes `from..to` of the concatenation of `parts`.
+fn window<'a>(parts: &[&'a [u8]], from: usize, to: usize) -> Vec<IoSlice<'a>> {
+    let mut out = Vec::with_capacity(parts.len());
+    let mut base = 0;
+    for p in parts {
+        let (lo, hi) = (from.max(base), to.min(base + p.len()));
+        if lo < hi {
+            out.push(IoSlice::new(&p[lo - base..hi - base]));
+        }
+        base += p.len();
+    }
+    out
 }
 
 async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
