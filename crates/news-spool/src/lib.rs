@@ -9,7 +9,7 @@
 //! as INN answers. The store reports counts through [`SpoolStats`].
 //!
 //! Each article is written to a temporary file, fsynced, and hard-linked
-//! into `articles/ab/cd/<sha256 of Message-ID>`; a crash at any point leaves
+//! into `articles/ab/<sha256 of Message-ID>`; a crash at any point leaves
 //! either the whole article or nothing visible. It is the default target
 //! when no news server is configured, and `ap-server spool` runs it alone.
 //!

@@ -1,8 +1,14 @@
 //! Articles on disk. Each one is written to `tmp/`, fsynced, then hard-linked
-//! to `articles/ab/cd/<sha256 of Message-ID>`: the link either appears with
-//! the whole article or not at all, and an existing link makes the next
-//! writer see a duplicate. A crash leaves at most stray files in `tmp/`,
-//! removed on the next open.
+//! to `articles/ab/<sha256 of Message-ID>`: the link either appears with the
+//! whole article or not at all, and an existing link makes the next writer
+//! see a duplicate. A crash leaves at most stray files in `tmp/`, removed on
+//! the next open.
+//!
+//! The 256 shard directories are made (and made durable) when the spool
+//! opens, so storing an article allocates one inode, never a directory:
+//! on a busy ext4 an inode allocation costs more than writing the article.
+//! Spools written by earlier versions kept a second level
+//! (`articles/ab/cd/<hash>`); lookups still find articles there.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -92,6 +98,18 @@ impl Spool {
         let tmp = dir.join("tmp");
         fs::create_dir_all(&articles).map_err(at(&articles))?;
         fs::create_dir_all(&tmp).map_err(at(&tmp))?;
+        let mut made = false;
+        for b in 0..=255u8 {
+            let shard = articles.join(format!("{b:02x}"));
+            if !shard.is_dir() {
+                fs::create_dir(&shard).map_err(at(&shard))?;
+                made = true;
+            }
+        }
+        if made {
+            sync_dir(&articles)?;
+            sync_dir(dir)?;
+        }
         for entry in fs::read_dir(&tmp).map_err(at(&tmp))? {
             let path = entry.map_err(at(&tmp))?.path();
             fs::remove_file(&path).map_err(at(&path))?;
@@ -119,12 +137,21 @@ impl Spool {
         }
     }
 
-    /// Where the article with `message_id` (angle brackets included) lives.
+    /// Where the article with `message_id` (angle brackets included) is
+    /// stored: in an earlier version's place if it is there, else in this
+    /// version's.
     pub fn path_for(&self, message_id: &str) -> PathBuf {
-        let hex: String = Sha256::digest(message_id.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = hash_hex(message_id);
+        let legacy = self.legacy_path(&hex);
+        if legacy.is_file() {
+            return legacy;
+        }
+        self.inner.articles.join(&hex[..2]).join(hex)
+    }
+
+    /// `articles/ab/cd/<hash>`, where spools before the one-level layout
+    /// kept articles.
+    fn legacy_path(&self, hex: &str) -> PathBuf {
         self.inner
             .articles
             .join(&hex[..2])
@@ -148,7 +175,12 @@ impl Spool {
 
     /// Stores an article durably unless one with this Message-ID exists.
     pub fn put(&self, message_id: &str, article: &[u8]) -> Result<Stored, SpoolError> {
-        let target = self.path_for(message_id);
+        let hex = hash_hex(message_id);
+        if self.legacy_path(&hex).is_file() {
+            self.inner.duplicates.fetch_add(1, Ordering::Relaxed);
+            return Ok(Stored::Duplicate);
+        }
+        let target = self.inner.articles.join(&hex[..2]).join(hex);
         if target.exists() {
             self.inner.duplicates.fetch_add(1, Ordering::Relaxed);
             return Ok(Stored::Duplicate);
@@ -175,7 +207,6 @@ impl Spool {
         f.sync_all().map_err(at(tmp))?;
         drop(f);
         let shard = target.parent().unwrap_or(&self.inner.articles);
-        fs::create_dir_all(shard).map_err(at(shard))?;
         match fs::hard_link(tmp, target) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Stored::Duplicate),
@@ -186,9 +217,7 @@ impl Spool {
                 });
             }
         }
-        File::open(shard)
-            .and_then(|d| d.sync_all())
-            .map_err(at(shard))?;
+        sync_dir(shard)?;
         Ok(Stored::New)
     }
 
@@ -211,6 +240,20 @@ impl Spool {
     }
 }
 
+fn hash_hex(message_id: &str) -> String {
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(64);
+    for b in Sha256::digest(message_id.as_bytes()) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
+/// Makes a directory's entries durable.
+fn sync_dir(dir: &Path) -> Result<(), SpoolError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(at(dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +273,27 @@ mod tests {
         let s = Spool::open(dir.path(), SpoolConfig::default()).unwrap();
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         assert_eq!(s.article_files().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn finds_articles_in_the_two_level_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Spool::open(dir.path(), SpoolConfig::default()).unwrap();
+        let hex = hash_hex("<old@b>");
+        let old = dir.path().join("articles").join(&hex[..2]).join(&hex[2..4]);
+        fs::create_dir_all(&old).unwrap();
+        fs::write(old.join(&hex), b"X: y\r\n\r\nold\r\n").unwrap();
+        assert!(s.contains("<old@b>"));
+        assert_eq!(s.get("<old@b>").unwrap().unwrap(), b"X: y\r\n\r\nold\r\n");
+        assert_eq!(s.put("<old@b>", b"again").unwrap(), Stored::Duplicate);
+        assert_eq!(
+            s.put("<new@b>", b"X: y\r\n\r\nnew\r\n").unwrap(),
+            Stored::New
+        );
+        assert_eq!(
+            s.path_for("<new@b>").parent().unwrap().parent().unwrap(),
+            dir.path().join("articles")
+        );
+        assert_eq!(s.article_files().unwrap().len(), 2);
     }
 }

@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ap_nntp_post::{ArticleBuilder, CheckConfig, Password, PostConfig, Poster, ServerConfig};
-use bytes::Bytes;
 
 struct Args {
     server: String,
@@ -99,40 +98,36 @@ impl Ids {
 struct Pool(Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl Pool {
-    fn take(&self) -> Vec<u8> {
-        self.0
+    fn take(&self) -> Pooled {
+        let buf = self
+            .0
             .lock()
             .ok()
             .and_then(|mut free| free.pop())
-            .unwrap_or_default()
-    }
-
-    /// `buf[..len]` as `Bytes` that return `buf` here when dropped.
-    fn bytes(&self, buf: Vec<u8>, len: usize) -> Bytes {
-        Bytes::from_owner(Pooled {
-            buf,
-            len,
-            pool: self.clone(),
-        })
+            .unwrap_or_default();
+        Pooled(buf, self.clone())
     }
 }
 
-struct Pooled {
-    buf: Vec<u8>,
-    len: usize,
-    pool: Pool,
-}
+/// A buffer on loan from a [`Pool`].
+struct Pooled(Vec<u8>, Pool);
 
 impl AsRef<[u8]> for Pooled {
     fn as_ref(&self) -> &[u8] {
-        &self.buf[..self.len]
+        &self.0
+    }
+}
+
+impl AsMut<[u8]> for Pooled {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0
     }
 }
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        if let Ok(mut free) = self.pool.0.lock() {
-            free.push(std::mem::take(&mut self.buf));
+        if let Ok(mut free) = (self.1).0.lock() {
+            free.push(std::mem::take(&mut self.0));
         }
     }
 }
@@ -164,6 +159,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut config = PostConfig::new(vec![server]);
     config.rate_limit = args.rate;
+    // One article waiting per connection keeps every connection busy; a
+    // deeper queue only lets encoded articles go cold in the cache before
+    // the kernel copies them to the socket.
+    config.queue_depth = args.connections.max(1);
     config.check = args.check_delay.map(|delay| CheckConfig {
         delay,
         server: None,
@@ -208,22 +207,20 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                         off,
                         n as u64,
                     );
-                    // Encode straight into a recycled buffer, which becomes
-                    // the article body without a copy.
+                    // Encoded straight into a recycled buffer, which is the
+                    // article body without a copy and comes back when the
+                    // poster drops the article.
                     let mut enc = pool.take();
-                    if enc.len() < info.max_encoded_len() {
-                        enc.resize(info.max_encoded_len(), 0);
+                    if enc.0.len() < info.max_encoded_len() {
+                        enc.0.resize(info.max_encoded_len(), 0);
                     }
-                    let (m, _) = ap_yenc::encode_part_into(&info, &buf[..n], &mut enc)
-                        .map_err(|e| e.to_string())?;
-                    let body = pool.bytes(enc, m);
                     let id = ids.hex();
-                    let article = ArticleBuilder::new()
+                    let (article, _) = ArticleBuilder::new()
                         .from(from.clone())
                         .newsgroup(group.clone())
                         .subject(format!("{name} yEnc ({}/{parts})", part + 1))
                         .message_id(format!("{}@{}.invalid", &id[..24], &id[24..]))
-                        .body(body)
+                        .yenc_part(&info, &buf[..n], enc)
                         .map_err(|e| e.to_string())?;
                     handle
                         .block_on(queue.send(article))

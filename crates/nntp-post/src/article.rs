@@ -3,6 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ap_yenc::{PartInfo, PartSummary};
 use bytes::{Bytes, BytesMut};
 
 use crate::error::{Error, Result};
@@ -85,6 +86,34 @@ impl ArticleBuilder {
     /// Finishes the article around `body`, which is sent as given apart from
     /// CRLF normalisation and dot-stuffing where a line starts with a dot.
     pub fn body(self, body: Bytes) -> Result<Article> {
+        self.finish(body, to_wire_body)
+    }
+
+    /// Finishes the article with `data` yEnc-encoded as the part `info`,
+    /// straight into `buf` (at least [`PartInfo::max_encoded_len`] bytes),
+    /// which then is the body: no copy, and `buf` is dropped with the last
+    /// clone of the article, so a caller's buffer type can hand its memory
+    /// back to a pool in `Drop`.
+    ///
+    /// The encoder ends lines with CRLF and escapes a dot at a line start,
+    /// so the body is in wire form without another look at its bytes.
+    pub fn yenc_part<B>(
+        self,
+        info: &PartInfo,
+        data: &[u8],
+        mut buf: B,
+    ) -> Result<(Article, PartSummary)>
+    where
+        B: AsRef<[u8]> + AsMut<[u8]> + Send + 'static,
+    {
+        let (len, summary) = ap_yenc::encode_part_into(info, data, buf.as_mut())
+            .map_err(|e| Error::Article(format!("cannot yEnc-encode the part: {e}")))?;
+        let body = Bytes::from_owner(Prefix { buf, len });
+        debug_assert!(crate::wire::is_wire_form(&body));
+        Ok((self.finish(body, |b| b)?, summary))
+    }
+
+    fn finish(self, body: Bytes, to_wire: impl FnOnce(Bytes) -> Bytes) -> Result<Article> {
         let from = need("From", self.from)?;
         let subject = need("Subject", self.subject)?;
         let id = need("Message-ID", self.message_id)?;
@@ -127,8 +156,20 @@ impl ArticleBuilder {
         Ok(Article {
             message_id: id,
             head: head.freeze(),
-            body: to_wire_body(body),
+            body: to_wire(body),
         })
+    }
+}
+
+/// The first `len` bytes of a caller's buffer, as the owner behind `Bytes`.
+struct Prefix<B> {
+    buf: B,
+    len: usize,
+}
+
+impl<B: AsRef<[u8]>> AsRef<[u8]> for Prefix<B> {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf.as_ref()[..self.len]
     }
 }
 
@@ -202,6 +243,49 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_795_590_286);
         assert_eq!(rfc5322_date(t), "Wed, 25 Nov 2026 07:04:46 +0000");
         assert_eq!(rfc5322_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 +0000");
+    }
+
+    #[test]
+    fn yenc_parts_are_in_wire_form_and_decode() {
+        // Bytes that need escaping, dots at every line start, all lengths
+        // around a line's end.
+        for len in [0usize, 1, 127, 128, 129, 255, 256, 1000, 5000] {
+            let data: Vec<u8> = (0..len)
+                .map(|i| match i % 7 {
+                    0 => b'.',
+                    1 => 0,
+                    2 => b'\r',
+                    3 => b'\n',
+                    4 => b'=',
+                    5 => b' ',
+                    _ => (i * 37) as u8,
+                })
+                .chain(std::iter::once(b'.'))
+                .collect();
+            let info = PartInfo::new("f.bin", data.len() as u64, 1, 1, 0, data.len() as u64);
+            let buf = vec![0u8; info.max_encoded_len()];
+            let (a, summary) = ArticleBuilder::new()
+                .from("x <x@y.z>")
+                .newsgroup("alt.binaries.test")
+                .subject("s")
+                .message_id("p@d")
+                .yenc_part(&info, &data, buf)
+                .unwrap();
+            assert!(crate::wire::is_wire_form(a.wire_body()), "{len}");
+            assert_eq!(a.wire_body().len() as u64, summary.encoded_len);
+            let back = ap_yenc::decode_part(a.wire_body()).unwrap();
+            assert_eq!(back.data, data);
+        }
+        let info = PartInfo::new("f.bin", 10, 1, 1, 0, 10);
+        assert!(
+            ArticleBuilder::new()
+                .from("a")
+                .newsgroup("g")
+                .subject("s")
+                .message_id("a@b")
+                .yenc_part(&info, &[0; 10], vec![0u8; 4])
+                .is_err()
+        );
     }
 
     #[test]
