@@ -52,6 +52,9 @@ impl Worker {
         let (done_tx, rx) = sync_channel::<Done>(2);
         let handle = std::thread::spawn(move || {
             let mut engine = engine;
+            if let Some(e) = engine.as_mut() {
+                e.prefault();
+            }
             for mut batch in jobs {
                 let result = run(
                     &mut batch,

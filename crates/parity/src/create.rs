@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::batch::{Pending, Worker};
 use crate::engine::Engine;
 use crate::gf;
@@ -137,9 +135,12 @@ impl Encoder {
             config.recovery_slices
         };
         let acc = split.saturating_mul(recovery as usize);
-        // Two batches (one filling, one computing) of up to 64 slices inside
-        // the budget left after the accumulators. Each batch passes over all
-        // accumulators once, so bigger batches mean less memory traffic.
+        // Two batches (one filling, one computing) inside the budget left
+        // after the accumulators, of up to 96 MiB each (128 slices at
+        // most). Each batch passes over all accumulators once, so bigger
+        // batches mean less memory traffic: 128 slices of 768000 bytes use
+        // 18% less CPU than 64. 192 MiB of batches plus the read-ahead stay
+        // inside the 256 MiB over the recovery size that creating may use.
         // When the accumulators spill, each batch costs a read and a write
         // of the whole spill file: then three quarters of the budget go to
         // batches (up to 512 slices) and the rest is the window through
@@ -149,7 +150,11 @@ impl Encoder {
         } else {
             config.memory / 4 * 3 / (2 * split)
         };
-        let cap = if acc <= config.memory { 64 } else { 512 };
+        let cap = if acc <= config.memory {
+            ((96 << 20) / split).clamp(4, 128)
+        } else {
+            512
+        };
         let batch = batch.clamp(4, cap).min(total.max(1));
         let acc_budget = config.memory.saturating_sub(2 * batch * split);
         let engine = if recovery > 0 {
@@ -419,19 +424,15 @@ impl Encoder {
             .map(|&(first, count)| dir.join(plan::volume_name(base, first, count, self.recovery)))
             .collect();
         if let Some(engine) = &engine {
-            let slice_size = self.slice_size;
-            let split = self.split;
-            let digests =
-                write::recovery_digests(engine, &set_id, self.recovery, slice_size, split)
-                    .map_err(Error::Spill)?;
-            vols.par_iter()
-                .zip(&paths)
-                .try_for_each(|(&(first, count), path)| {
-                    write::write_volume(
-                        path, engine, &set_id, &digests, first, count, slice_size, split, &critical,
-                    )
-                    .map_err(|e| Error::io(path, e))
-                })?;
+            let volumes = write::Volumes {
+                set_id,
+                slice_size: self.slice_size,
+                split: self.split,
+                layout: &vols,
+                paths: &paths,
+                critical: &critical,
+            };
+            write::write_volumes(engine, &volumes)?;
         }
         Ok(Created {
             index,

@@ -77,6 +77,24 @@ impl Engine {
         })
     }
 
+    /// Maps the accumulators' pages by writing one byte in each. Fresh
+    /// zeroed memory is mapped lazily; the first batch would read each page
+    /// (mapping the shared zero page) and then write it (a second fault to
+    /// copy it). Run on the worker thread while the first batch is read.
+    pub(crate) fn prefault(&mut self) {
+        const PAGE: usize = 4096;
+        let buf = match &mut self.store {
+            Store::Memory(acc) => acc.as_mut_slice(),
+            Store::Spill { window, .. } => window.as_mut_slice(),
+        };
+        buf.par_chunks_mut(1 << 20).for_each(|chunk| {
+            for page in chunk.chunks_mut(PAGE) {
+                // A write the compiler cannot drop as storing a known zero.
+                page[0] = std::hint::black_box(0);
+            }
+        });
+    }
+
     /// Path of the spill file, when the accumulators did not fit in memory.
     pub(crate) fn spill_path(&self) -> Option<&Path> {
         match &self.store {

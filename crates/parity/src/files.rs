@@ -172,35 +172,46 @@ impl Pool {
     }
 }
 
+/// Reads one file in slices on a thread of its own and hashes them on this
+/// one: the file's MD5 is one sequential chain, the longest job of the
+/// whole create, so nothing else (the read copies) runs on its thread.
 fn read_file(file: usize, path: &Path, slice: usize, tx: &mpsc::SyncSender<Msg>, pool: &Pool) {
-    let run = || -> io::Result<()> {
-        let mut f = File::open(path)?;
+    let (read_tx, read_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let run = || -> io::Result<()> {
+                let mut f = File::open(path)?;
+                loop {
+                    let mut buf = pool.take();
+                    // Stale bytes of a reused buffer are overwritten by the
+                    // read or cut off below; only a fresh buffer is zeroed.
+                    buf.resize(slice, 0);
+                    let got = crate::verify::read_full(&mut f, &mut buf)?;
+                    buf.truncate(got);
+                    if got == 0 || read_tx.send(Ok(buf)).is_err() || got < slice {
+                        return Ok(());
+                    }
+                }
+            };
+            if let Err(e) = run() {
+                let _ = read_tx.send(Err(e));
+            }
+        });
         let mut hasher = FileHasher::new(slice);
-        let mut index = 0u64;
-        loop {
-            let mut buf = pool.take();
-            // Stale bytes of a reused buffer are overwritten by the read or
-            // cut off below; only a fresh buffer's tail gets zeroed here.
-            buf.resize(slice, 0);
-            let got = crate::verify::read_full(&mut f, &mut buf)?;
-            buf.truncate(got);
-            if got == 0 {
-                break;
-            }
+        for (index, buf) in read_rx.into_iter().enumerate() {
+            let buf = match buf {
+                Ok(buf) => buf,
+                Err(e) => {
+                    let _ = tx.send(Msg::Failed(path.to_path_buf(), e));
+                    return;
+                }
+            };
             let md5 = hasher.slice(&buf);
-            if tx.send(Msg::Slice(file, index, buf, md5)).is_err() {
-                return Ok(());
-            }
-            index += 1;
-            if got < slice {
-                break;
+            if tx.send(Msg::Slice(file, index as u64, buf, md5)).is_err() {
+                return;
             }
         }
         let (md5, head) = hasher.finish();
         let _ = tx.send(Msg::Done(file, md5, head));
-        Ok(())
-    };
-    if let Err(e) = run() {
-        let _ = tx.send(Msg::Failed(path.to_path_buf(), e));
-    }
+    });
 }
