@@ -168,7 +168,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         server: None,
         connections: args.check_connections,
     });
-    let runtime = tokio::runtime::Runtime::new()?;
+    // One thread drives every connection and a second reads and encodes:
+    // sends and replies need little CPU each, and a multi-thread runtime
+    // only adds wake-ups between its workers.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let started = Instant::now();
     let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64;
     let (data_bytes, report) = runtime.block_on(async {
