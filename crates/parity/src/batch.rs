@@ -19,7 +19,7 @@ pub(crate) struct Pending {
     pub global: u64,
     pub file: usize,
     pub index: usize,
-    /// The zero-padded slice, with room for its split layout.
+    /// The slice, zero-padded to the split-layout length.
     pub data: Vec<u8>,
     /// Its MD5, if the caller computed it.
     pub md5: Option<Hash>,
@@ -157,13 +157,13 @@ fn run(
         .iter()
         .map(|p| p.md5.or_else(|| computed.next()).unwrap_or_default())
         .collect();
-    // Then CRC32, and each slice turns into split layout where it lies.
+    // Then CRC32; the engine turns the slices into split layout tile by
+    // tile as it copies them.
     let crcs: Vec<u32> = batch
-        .par_iter_mut()
+        .par_iter()
         .map(|p| {
             let mut crc = Crc::new();
             crc.update(&p.data[..slice]);
-            gf::to_split_in_place(&mut p.data[..split]);
             crc.finalize()
         })
         .collect();
@@ -177,7 +177,7 @@ fn run(
             }
         }
         let inputs: Vec<&[u8]> = batch.iter().map(|p| &p.data[..split]).collect();
-        engine.process(&inputs, &coeffs)?;
+        engine.process_raw(&inputs, &coeffs)?;
     }
     Ok(batch
         .iter()

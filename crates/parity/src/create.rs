@@ -295,8 +295,7 @@ impl Encoder {
     ) -> Result<(), Error> {
         let global = self.files[file].first_slice + index;
         self.files[file].seen[index as usize] = true;
-        // Zero padding, and room for the split layout the batch converts
-        // it to in place.
+        // Zero padding to the split-layout length the engine works in.
         buf.resize(self.split, 0);
         self.pending.push(Pending {
             global,

@@ -119,6 +119,17 @@ impl Engine {
     /// Adds `Σ_i coeffs[j * n + i] · inputs[i]` to every output `j`.
     /// Inputs are split-layout, `split` bytes each.
     pub(crate) fn process(&mut self, inputs: &[&[u8]], coeffs: &[u16]) -> io::Result<()> {
+        self.run(inputs, coeffs, false)
+    }
+
+    /// Like [`process`](Engine::process) with inputs in PAR2's byte order
+    /// (zero-padded to `split` bytes): each tile turns into split layout
+    /// as it is copied side by side, one pass over the data instead of two.
+    pub(crate) fn process_raw(&mut self, inputs: &[&[u8]], coeffs: &[u16]) -> io::Result<()> {
+        self.run(inputs, coeffs, true)
+    }
+
+    fn run(&mut self, inputs: &[&[u8]], coeffs: &[u16], raw: bool) -> io::Result<()> {
         let n = inputs.len();
         if n == 0 || self.outputs == 0 {
             return Ok(());
@@ -151,7 +162,14 @@ impl Engine {
                     let off = t * tile;
                     scratch.clear();
                     for s in inputs {
-                        scratch.extend_from_slice(&s[off..off + w]);
+                        let column = &s[off..off + w];
+                        if raw {
+                            let at = scratch.len();
+                            scratch.resize(at + w, 0);
+                            gf::to_split(column, &mut scratch[at..]);
+                        } else {
+                            scratch.extend_from_slice(column);
+                        }
                     }
                     let srcs: Vec<&[u8]> = scratch.chunks_exact(w).collect();
                     kernel.mul_add_outputs(chunk, &srcs, &prepared);
