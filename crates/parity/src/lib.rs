@@ -16,31 +16,42 @@
 //! which a stream that is posted as it is produced cannot offer. The
 //! pipeline needs slices in any order while the archive is still being
 //! written, file MD5s that arrive later, and a spill file instead of a
-//! second pass. Measured here (2 shared, busy cores with AVX-512 + GFNI;
-//! 1 GiB random; interleaved runs of `benches/compare.sh`; wall times swing
-//! with the other jobs on the machine, CPU times much less):
+//! second pass. Measured here (2 shared cores of a Zen 5 EPYC with
+//! AVX-512 + GFNI, load average 10-11 from other builds; 1 GiB random;
+//! interleaved runs of the `par2create` example, which is `ap-server par2`
+//! without the server's build; wall times swing with the other jobs on the
+//! machine, CPU times much less):
 //!
 //! | 768000-byte slices, 10% | wall | CPU | peak RSS |
 //! |---|---|---|---|
-//! | `ap-server par2` | 2.8-5.8 s (median of 5: 4.9) | 3.0-3.3 s | 208 MiB |
-//! | par2cmdline-turbo 1.4.0 | 3.2-5.6 s (median of 5: 4.4) | 3.3-3.7 s | 125 MiB |
-//! | parmesan 0.5.8 | 3.6-6.6 s (median of 5: 5.9) | 3.4-4.0 s | 325 MiB |
+//! | ours | 3.6-4.0 s | 2.4 s | 303 MiB |
+//! | par2cmdline-turbo 1.4.0 | 5.6-5.8 s | 3.4 s | 124 MiB |
+//! | parmesan 0.5.8 | 4.5-6.2 s | 3.4-3.6 s | 325 MiB |
 //!
-//! With 100 recovery slices of 1 MiB the three use 3.0-3.2, 3.0-3.1 and
-//! 3.2-3.5 s of CPU. Repairing one missing volume of ten (102 MiB each,
-//! 12%): `ap-client repair` 3.2-5.3 s, par2cmdline 66-86 s, both
-//! byte-identical. What makes the difference:
+//! With 100 recovery slices of 1 MiB: ours 3.7-3.9 s wall, 2.2-2.3 s CPU;
+//! turbo 4.8-5.2 s, 2.8-2.9 s; parmesan 5.4-6.2 s, 3.1-3.2 s. Peak memory
+//! stays under the recovery size plus 256 MiB (batches take at most 192
+//! MiB). Repairing one missing volume of ten (102 MiB each, 12%):
+//! `ap-client repair` 3.2-5.3 s, par2cmdline 66-86 s, both byte-identical.
+//! Where the time goes (perf, 768000-byte slices): 45% the file's MD5 chain
+//! (the one serial part, on a thread of its own), 35% the GF kernel, the
+//! rest reading, CRC32 and writing. What makes the difference:
 //!
 //! - [`gf`]: GFNI affine kernels (AVX-512 and AVX2) and nibble shuffles
 //!   (AVX2 and SSSE3) behind one safe entry, over a split byte layout; the
 //!   engine hands the kernel a whole tile (512-byte columns of a batch's
-//!   slices, copied side by side so they stay in L1) and the AVX-512 kernel
-//!   updates two outputs per load;
+//!   slices, turned into split layout as they are copied side by side, so
+//!   they stay in L1 and do not alias in its sets) and the AVX-512 kernel
+//!   updates two outputs and two blocks per pass, 0.75 loads a multiply;
 //! - [`FileHasher`]: a file's MD5 and its slices' MD5s in one two-stream
 //!   pass (the one sequential part), and [`md5x`] sixteen slices per
 //!   AVX-512 register where the caller did not hash them;
 //! - the encoder multiplies one batch on its own thread while the caller
-//!   fills the next, and several files hash on threads of their own.
+//!   fills the next; [`create_files`] reads each file on one thread and
+//!   hashes it on another, and its slice buffers go round (reader, encoder,
+//!   reader) instead of being allocated and copied per slice;
+//! - recovery packets are made, hashed and written sixteen at a time in
+//!   one parallel pass.
 //!
 //! ```
 //! use ap_parity::{Encoder, EncoderConfig, InputFile, VolumeLayout};
