@@ -83,3 +83,46 @@ pub trait LedgerSource {
     /// Replicates the log of `key` and returns its latest snapshot.
     fn fetch_latest(&self, key: &PublicKey) -> impl Future<Output = Result<Pulled, Error>> + Send;
 }
+
+/// The same operations for callers without an async runtime (the CLIs):
+/// each call runs its own.
+pub mod blocking {
+    use crate::{DiskLog, Error, IndexRecord, LedgerPublisher, PublicKey, Pulled, SeedEvent};
+
+    fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("cannot start the async runtime", e))
+    }
+
+    /// [`LedgerPublisher::publish`] on `log`.
+    pub fn publish(
+        log: &DiskLog,
+        snapshot: &[u8],
+        delta_version: u64,
+    ) -> Result<IndexRecord, Error> {
+        runtime()?.block_on(log.publish(snapshot, delta_version))
+    }
+
+    /// Binds a [`crate::Seeder`] on `listen`, hands its address, key and
+    /// latest record to `ready`, then serves until the listener fails.
+    pub fn seed(
+        dir: &std::path::Path,
+        listen: &str,
+        ready: impl FnOnce(std::net::SocketAddr, PublicKey, &IndexRecord),
+        report: impl FnMut(SeedEvent) + Send,
+    ) -> Result<(), Error> {
+        runtime()?.block_on(async {
+            let seeder = crate::Seeder::bind(dir, listen).await?;
+            ready(seeder.local_addr()?, seeder.public_key(), seeder.latest());
+            seeder.run(report).await
+        })
+    }
+
+    /// [`crate::TcpPeer::pull`] from `addr`.
+    pub fn pull(addr: &str, key: &PublicKey) -> Result<Pulled, Error> {
+        runtime()?.block_on(crate::TcpPeer::new(addr).pull(key))
+    }
+}
