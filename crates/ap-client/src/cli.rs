@@ -101,12 +101,31 @@ pub enum LedgerCommand {
     Import(LedgerImportArgs),
     /// List the sets of a ledger whose keys your identities open.
     List(LedgerListArgs),
+    /// Follow an owner's Hypercore log: fetch its latest snapshot from a peer, check it, restore it into --into, list your sets.
+    Pull(LedgerPullArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct LedgerImportArgs {
     /// The snapshot file.
     pub file: std::path::PathBuf,
+    /// An age identity file or unencrypted SSH private key; repeatable
+    /// (default: `$XDG_CONFIG_HOME/ap/identity.txt`).
+    #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]
+    pub identities: Vec<std::path::PathBuf>,
+    /// A new or empty directory to restore the ledger into.
+    #[arg(long)]
+    pub into: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerPullArgs {
+    /// The peer serving the log (`ap-server ledger seed`), HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub from: String,
+    /// The log's public key, 64 hex digits (printed by `ap-server ledger publish` and `seed`).
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: String,
     /// An age identity file or unencrypted SSH private key; repeatable
     /// (default: `$XDG_CONFIG_HOME/ap/identity.txt`).
     #[arg(short = 'i', long = "identity", value_name = "IDENTITY")]

@@ -208,6 +208,10 @@ pub enum LedgerCommand {
     List(LedgerListArgs),
     /// Write the sets table at a version as a 7z (LZMA2) encrypted with age to the ledger's recipients.
     Export(LedgerExportArgs),
+    /// Export the current snapshot and append it to the owner's Hypercore log; prints the log's public key.
+    Publish(LedgerPublishArgs),
+    /// Serve the Hypercore log to followers (Noise-encrypted Hypercore protocol), live as new snapshots are published.
+    Seed(LedgerSeedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +245,38 @@ pub struct LedgerExportArgs {
     /// The table version to export (default: the latest).
     #[arg(long)]
     pub version: Option<u64>,
+}
+
+/// Where the owner's Hypercore log and its signing key are.
+#[derive(Debug, Args)]
+pub struct LedgerLogLocation {
+    /// The Hypercore log folder (default: DATA_DIR/ledger-log).
+    #[arg(long = "log", value_name = "DIR", env = "AP_LEDGER_LOG")]
+    pub log: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerPublishArgs {
+    #[command(flatten)]
+    pub at: LedgerLocation,
+    #[command(flatten)]
+    pub log: LedgerLogLocation,
+    /// The log's ed25519 signing key, created with mode 0600 on first use;
+    /// must be outside the log folder (default: DATA_DIR/ledger-log.key).
+    #[arg(long, value_name = "FILE", env = "AP_LEDGER_LOG_KEY")]
+    pub signing_key: Option<std::path::PathBuf>,
+    /// The table version to publish (default: the latest).
+    #[arg(long)]
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerSeedArgs {
+    #[command(flatten)]
+    pub log: LedgerLogLocation,
+    /// The address to serve on, HOST:PORT (port 0 picks one; printed on standard output).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: String,
 }
 
 #[derive(Debug, Args)]

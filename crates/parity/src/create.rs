@@ -70,6 +70,10 @@ pub struct Encoder {
     worker: Worker,
     spill: Option<PathBuf>,
     batch: usize,
+    /// Slices the pending batch is handed over at: small at first, so the
+    /// multiplying starts while the first slices are still being read and
+    /// hashed, then doubling up to `batch`.
+    flush_at: usize,
     pending: Vec<Pending>,
     spare: Vec<Vec<u8>>,
     creator: String,
@@ -191,6 +195,7 @@ impl Encoder {
             worker,
             spill,
             batch,
+            flush_at: batch.min(16),
             pending: Vec::with_capacity(batch),
             spare: Vec::new(),
             creator: config.creator,
@@ -304,7 +309,8 @@ impl Encoder {
             data: buf,
             md5,
         });
-        if self.pending.len() == self.batch {
+        if self.pending.len() >= self.flush_at {
+            self.flush_at = (self.flush_at * 2).min(self.batch);
             self.flush(1)?;
         }
         Ok(())

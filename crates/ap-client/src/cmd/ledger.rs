@@ -1,10 +1,11 @@
-//! `ap-client ledger import|list`: restore a ledger snapshot and list the
-//! sets whose keys the given identities open.
+//! `ap-client ledger import|list|pull`: restore a ledger snapshot (from a
+//! file, or from the owner's Hypercore log) and list the sets whose keys the
+//! given identities open.
 
 use std::io::Write;
 
 use anyhow::Context;
-use ap_client::cli::{LedgerArgs, LedgerCommand, LedgerImportArgs, LedgerListArgs};
+use ap_client::cli::{LedgerArgs, LedgerCommand, LedgerImportArgs, LedgerListArgs, LedgerPullArgs};
 use ap_ledger::Ledger;
 use ap_secret_codec::recipients::Identities;
 
@@ -12,6 +13,7 @@ pub fn run(args: &LedgerArgs) -> anyhow::Result<()> {
     match &args.command {
         LedgerCommand::Import(a) => import(a),
         LedgerCommand::List(a) => list(a),
+        LedgerCommand::Pull(a) => pull(a),
     }
 }
 
@@ -46,14 +48,47 @@ fn import(args: &LedgerImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn pull(args: &LedgerPullArgs) -> anyhow::Result<()> {
+    let key: ap_hyperlog::PublicKey = args.key.parse()?;
+    let ids = identities(&args.identities)?;
+    let pulled = ap_hyperlog::blocking::pull(&args.from, &key)?;
+    let record = &pulled.record;
+    eprintln!(
+        "ap-client: fetched snapshot {} (sets table version {}, {} bytes in {} blocks, SHA-256 checked) from {}",
+        record.sequence, record.delta_version, record.size, record.block_count, args.from
+    );
+    // The import reads a file; this one lives only until the table is restored.
+    let tmp = std::env::temp_dir().join(format!(
+        "ap-ledger-pull-{}-{}.age",
+        std::process::id(),
+        record.sequence
+    ));
+    std::fs::write(&tmp, &pulled.snapshot)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    let imported = ap_ledger::import(&tmp, &ids, &args.into);
+    let _ = std::fs::remove_file(&tmp);
+    let summary = imported?;
+    eprintln!(
+        "ap-client: restored the sets table at version {} into {}",
+        summary.version,
+        args.into.display()
+    );
+    print_open_sets(&args.into, &ids)
+}
+
 fn list(args: &LedgerListArgs) -> anyhow::Result<()> {
     let ids = identities(&args.identities)?;
-    let ledger = Ledger::open(&args.ledger.display().to_string())?;
+    print_open_sets(&args.ledger, &ids)
+}
+
+/// One line per set whose key `ids` open.
+fn print_open_sets(dir: &std::path::Path, ids: &Identities) -> anyhow::Result<()> {
+    let ledger = Ledger::open(&dir.display().to_string())?;
     let rows = ledger.sets(None)?;
     let total = rows.len();
     let mut out = std::io::stdout().lock();
     let mut shown = 0;
-    for row in rows.iter().filter(|r| r.open_key(&ids).is_ok()) {
+    for row in rows.iter().filter(|r| r.open_key(ids).is_ok()) {
         let s = &row.info;
         writeln!(
             out,

@@ -1,11 +1,15 @@
-//! `ap-server ledger init|list|export`: the Delta Lake record of posted sets.
+//! `ap-server ledger init|list|export|publish|seed`: the Delta Lake record
+//! of posted sets, and its snapshots on the owner's Hypercore log.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use ap_ledger::Ledger;
-use ap_server::cli::{LedgerArgs, LedgerCommand, LedgerExportArgs, LedgerInitArgs, LedgerListArgs};
+use ap_server::cli::{
+    LedgerArgs, LedgerCommand, LedgerExportArgs, LedgerInitArgs, LedgerListArgs, LedgerLogLocation,
+    LedgerPublishArgs, LedgerSeedArgs,
+};
 
 /// The ledger's location: `--ledger`/`AP_LEDGER`, else DATA_DIR/ledger.
 pub fn location(arg: Option<&str>) -> anyhow::Result<String> {
@@ -21,6 +25,8 @@ pub fn run(args: &LedgerArgs) -> anyhow::Result<()> {
         LedgerCommand::Init(a) => init(a),
         LedgerCommand::List(a) => list(a),
         LedgerCommand::Export(a) => export(a),
+        LedgerCommand::Publish(a) => publish(a),
+        LedgerCommand::Seed(a) => seed(a),
     }
 }
 
@@ -113,6 +119,104 @@ fn export(args: &LedgerExportArgs) -> anyhow::Result<()> {
         args.out.display(),
         summary.bytes
     );
+    Ok(())
+}
+
+/// The Hypercore log folder: `--log`/`AP_LEDGER_LOG`, else DATA_DIR/ledger-log.
+fn log_dir(arg: &LedgerLogLocation) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = &arg.log {
+        return Ok(dir.clone());
+    }
+    Ok(ap_pipeline::Config::load_default()?
+        .data_dir()
+        .join("ledger-log"))
+}
+
+fn publish(args: &LedgerPublishArgs) -> anyhow::Result<()> {
+    let ledger = Ledger::open(&location(args.at.ledger.as_deref())?)?;
+    let dir = log_dir(&args.log)?;
+    let key_file = match &args.signing_key {
+        Some(f) => f.clone(),
+        None => ap_pipeline::Config::load_default()?
+            .data_dir()
+            .join("ledger-log.key"),
+    };
+    let signer = ap_hyperlog::Signer::load_or_create(&key_file)?;
+    let log = ap_hyperlog::DiskLog::new(&dir, signer)?;
+
+    // The export writes a file; it lives only until it is in the log.
+    let tmp = std::env::temp_dir().join(format!(
+        "ap-ledger-publish-{}-{}.age",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    ));
+    let exported = read_export(&ledger, &tmp, args.version);
+    let _ = std::fs::remove_file(&tmp);
+    let (summary, snapshot) = exported?;
+    let record = ap_hyperlog::blocking::publish(&log, &snapshot, summary.version)?;
+    eprintln!(
+        "ap-server: published snapshot {} (sets table version {}, {} bytes, blocks {}..{} and index block {}) on the log in {}",
+        record.sequence,
+        record.delta_version,
+        record.size,
+        record.first_block,
+        record.first_block + record.block_count,
+        record.first_block + record.block_count,
+        dir.display()
+    );
+    eprintln!(
+        "ap-server: followers pull it with `ap-client ledger pull --key KEY`, KEY being the line below"
+    );
+    println!("{}", log.public_key());
+    Ok(())
+}
+
+/// Exports the snapshot to `tmp` and reads it back.
+fn read_export(
+    ledger: &Ledger,
+    tmp: &std::path::Path,
+    version: Option<u64>,
+) -> anyhow::Result<(ap_ledger::SnapshotSummary, Vec<u8>)> {
+    let summary = ledger.export(tmp, version)?;
+    let bytes = std::fs::read(tmp).with_context(|| format!("cannot read {}", tmp.display()))?;
+    Ok((summary, bytes))
+}
+
+fn seed(args: &LedgerSeedArgs) -> anyhow::Result<()> {
+    let dir = log_dir(&args.log)?;
+    ap_hyperlog::blocking::seed(
+        &dir,
+        &args.listen,
+        |addr, key, latest| {
+            eprintln!(
+                "ap-server: seeding the ledger log {} on {addr}, latest snapshot {} (sets table version {})",
+                dir.display(),
+                latest.sequence,
+                latest.delta_version
+            );
+            // One line for scripts: the address and the key to follow.
+            println!("{addr} {key}");
+        },
+        |event| match event {
+            ap_hyperlog::SeedEvent::Serving(r) => eprintln!(
+                "ap-server: serving snapshot {} (sets table version {}, {} bytes)",
+                r.sequence, r.delta_version, r.size
+            ),
+            ap_hyperlog::SeedEvent::PeerConnected(p) => eprintln!("ap-server: peer {p} connected"),
+            ap_hyperlog::SeedEvent::PeerLeft(p, Ok(())) => eprintln!("ap-server: peer {p} left"),
+            ap_hyperlog::SeedEvent::PeerLeft(p, Err(e)) => {
+                eprintln!("ap-server: peer {p} left: {e}")
+            }
+            ap_hyperlog::SeedEvent::WatchFailed(e) => {
+                eprintln!(
+                    "ap-server: cannot re-read the log, still serving the previous snapshot: {e}"
+                )
+            }
+        },
+    )?;
     Ok(())
 }
 
