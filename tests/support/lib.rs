@@ -16,6 +16,7 @@ use std::process::Command;
 use std::time::Duration;
 
 pub mod nzbget;
+pub mod sabnzbd;
 
 /// The fix named in every missing-peer failure.
 pub const INSTALL_HINT: &str = "run `cargo xtask peers install` (as root)";

@@ -19,6 +19,10 @@ use crate::sh::{cmd, on_path, output, repo_root, run};
 enum Source {
     /// A Debian package (name), recognised by dpkg's status.
     Apt(&'static str),
+    /// A Debian package from the contrib and non-free components (added to
+    /// apt's sources by `install`), installed without its recommendations
+    /// (a desktop tray for SABnzbd).
+    AptContrib(&'static str),
     /// A Python package for `python3`, pinned.
     Pip {
         package: &'static str,
@@ -66,6 +70,7 @@ const PEERS: &[Peer] = &[
     Peer { name: "par2 (par2cmdline)", source: Source::Apt("par2") },
     Peer { name: "age", source: Source::Apt("age") },
     Peer { name: "nzbget", source: Source::Apt("nzbget") },
+    Peer { name: "sabnzbdplus (SABnzbd)", source: Source::AptContrib("sabnzbdplus") },
     Peer { name: "openssl (INN2 password hash)", source: Source::Apt("openssl") },
     Peer { name: "time (peak RSS in benchmarks)", source: Source::Apt("time") },
     Peer { name: "ssh-keygen (SSH recipients in secret tests)", source: Source::Apt("openssh-client") },
@@ -194,7 +199,7 @@ fn missing() -> Vec<&'static Peer> {
     let apt_names: Vec<&str> = PEERS
         .iter()
         .filter_map(|p| match p.source {
-            Source::Apt(name) => Some(name),
+            Source::Apt(name) | Source::AptContrib(name) => Some(name),
             _ => None,
         })
         .collect();
@@ -211,7 +216,7 @@ fn missing() -> Vec<&'static Peer> {
     PEERS
         .iter()
         .filter(|peer| match &peer.source {
-            Source::Apt(name) => !apt.contains(*name),
+            Source::Apt(name) | Source::AptContrib(name) => !apt.contains(*name),
             Source::Pip { package, version } => {
                 let i = pip_names.iter().position(|p| p == package);
                 i.and_then(|i| pip[i].as_deref()) != Some(*version)
@@ -262,6 +267,33 @@ pub fn require_all() -> Result<()> {
     )
 }
 
+/// apt's source file for Debian's contrib and non-free components
+/// (sabnzbdplus is in contrib and needs unrar from non-free), on the mirror
+/// and release the machine already uses.
+const CONTRIB_SOURCES: &str = "/etc/apt/sources.list.d/ap-contrib-non-free.sources";
+
+fn add_contrib_sources() -> Result<()> {
+    let main = fs::read_to_string("/etc/apt/sources.list.d/debian.sources").unwrap_or_default();
+    let field = |name: &str| {
+        main.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .map(str::to_owned)
+    };
+    let release = fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let codename = release
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_CODENAME="))
+        .map(|v| v.trim_matches('"').to_owned())
+        .or_else(|| field("Suites:"))
+        .context("cannot tell the Debian release (no VERSION_CODENAME in /etc/os-release)")?;
+    let uri = field("URIs:").unwrap_or_else(|| "http://deb.debian.org/debian".into());
+    let text = format!(
+        "Types: deb\nURIs: {uri}\nSuites: {codename}\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    );
+    fs::write(CONTRIB_SOURCES, text).with_context(|| format!("cannot write {CONTRIB_SOURCES}"))
+}
+
 pub fn install() -> Result<()> {
     let todo = missing();
     if todo.is_empty() {
@@ -293,6 +325,21 @@ pub fn install() -> Result<()> {
         if !status.success() && !apt.contains(&"inn2") {
             bail!("apt-get install {} failed ({status})", apt.join(" "));
         }
+    }
+    let contrib: Vec<&str> = todo
+        .iter()
+        .filter_map(|p| match p.source {
+            Source::AptContrib(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    if !contrib.is_empty() {
+        add_contrib_sources()?;
+        run(cmd("apt-get").args(["update", "-qq"]))?;
+        run(cmd("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&contrib))?;
     }
     if todo
         .iter()

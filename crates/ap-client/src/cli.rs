@@ -34,7 +34,7 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Restore a ledger snapshot, or list the ledger's sets that your identities open.
     Ledger(LedgerArgs),
-    /// Hand a set's NZB, with its password, to NZBGet over its API.
+    /// Hand a set's NZB, with its password, to NZBGet or SABnzbd over its API.
     Send(SendArgs),
 }
 
@@ -73,20 +73,9 @@ pub struct RepairArgs {
     pub verify_only: bool,
 }
 
-/// A byte count with an optional K, M or G suffix (powers of 1024).
+/// A byte count with an optional K, M, G or T suffix (powers of 1024).
 pub fn parse_repair_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mul) = match t.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
-        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
-        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
-        _ => (t, 1),
-    };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mul))
-        .ok_or_else(|| format!("{s:?} is not a size: use bytes or a number with K, M or G"))
+    ap_archive::parse_size(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -188,8 +177,17 @@ pub struct SendArgs {
     pub identities: Vec<std::path::PathBuf>,
     /// NZBGet's control address, http://HOST:PORT; the login comes from
     /// AP_NZBGET_USER (default nzbget) and AP_NZBGET_PASSWORD.
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "sabnzbd",
+        conflicts_with = "sabnzbd"
+    )]
+    pub nzbget: Option<String>,
+    /// SABnzbd's address, http://HOST:PORT; the API key comes from
+    /// AP_SABNZBD_API_KEY (Config > General > API Key).
     #[arg(long, value_name = "URL")]
-    pub nzbget: String,
+    pub sabnzbd: Option<String>,
     /// Name of the job in the downloader (default: the set's title, else "ap-set").
     #[arg(long)]
     pub name: Option<String>,

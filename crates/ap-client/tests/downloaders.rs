@@ -1,9 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! A third-party downloader gets a set back from the NZB `ap-client nzb`
-//! writes (handed over by `ap-client send --nzbget`): NZBGet (Debian's) downloads it from INN2 with some articles
-//! cancelled, repairs each volume from its own PAR2 set, restores the
-//! obfuscated names from the PAR2 data, unpacks with the password from the
-//! NZB's meta, and the result equals the source.
+//! Third-party downloaders get a set back from the NZB `ap-client nzb`
+//! writes, handed over by `ap-client send --nzbget` or `--sabnzbd`: NZBGet
+//! and SABnzbd (Debian's) download it from INN2 with some articles
+//! cancelled, repair each volume from its own PAR2 set, restore the
+//! obfuscated names from the PAR2 data, unpack with the password, and the
+//! result equals the source.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,8 +16,9 @@ use std::time::Duration;
 use ap_nntp_post::{Password, ServerConfig};
 use ap_pipeline::{PostOptions, Target};
 
-/// Its own control port, so it never meets another NZBGet test.
+/// Their own control ports, so they never meet another test's daemon.
 const CONTROL_PORT: u16 = 16793;
+const SABNZBD_PORT: u16 = 16794;
 
 fn noise(seed: u64, n: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -50,9 +52,15 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-#[test]
-fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
-    let inn = ap_tests::inn2();
+/// A set posted to INN2 with one data article of each of its first
+/// `damaged` volumes cancelled, its source folder, and its secret string.
+struct Damaged {
+    dir: tempfile::TempDir,
+    src: PathBuf,
+    secret: String,
+}
+
+fn post_damaged_set(inn: &ap_tests::NewsServer, damaged: usize) -> Damaged {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     fs::create_dir_all(src.join("nested/deeper")).unwrap();
@@ -79,10 +87,10 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
         vec![ap_secret_codec::parse_recipient(ap_secret_codec::PACKAGED_RECIPIENT).unwrap()];
     let secret = ap_secret_codec::seal(&posted.descriptor, &recipients).unwrap();
 
-    // Cancel one data article of the first two volumes: NZBGet must repair.
+    // Cancel one data article of the first volumes: the downloader must repair.
     let d = &posted.descriptor;
     let groups = ap_pipeline::layout::groups(&d.files).unwrap();
-    for g in groups.iter().take(2) {
+    for g in groups.iter().take(damaged) {
         let id = format!("<{}>", d.key.message_id(g.data, 2, 0, &d.domain));
         let ok = Command::new("ctlinnd")
             .args(["-s", "cancel", &id])
@@ -108,6 +116,42 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
         .unwrap();
     assert!(child.wait().unwrap().success());
     assert_eq!(fs::read_to_string(&nzb).unwrap(), posted.nzb);
+    Damaged {
+        secret: secret.expose().to_owned(),
+        dir,
+        src,
+    }
+}
+
+/// `ap-client send -` with the secret on stdin and `args`: whether it
+/// succeeded, and what it said on standard error.
+fn send(damaged: &Damaged, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut send = Command::new(env!("CARGO_BIN_EXE_ap-client"))
+        .args(["send", "-"])
+        .args(args)
+        .env("XDG_CONFIG_HOME", damaged.dir.path().join("config"))
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    send.stdin
+        .take()
+        .unwrap()
+        .write_all(damaged.secret.as_bytes())
+        .unwrap();
+    let out = send.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
+    let inn = ap_tests::inn2();
+    let damaged = post_damaged_set(&inn, 2);
+    let (dir, src) = (&damaged.dir, &damaged.src);
 
     let main_dir = dir.path().join("main");
     let conf = dir.path().join("nzbget.conf");
@@ -130,26 +174,15 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
     // queues the same NZB (and the password) through NZBGet's API.
     let added = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(200));
-        let mut send = Command::new(env!("CARGO_BIN_EXE_ap-client"))
-            .args([
-                "send",
-                "-",
-                "--nzbget",
-                &format!("http://127.0.0.1:{CONTROL_PORT}"),
-            ])
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .env("AP_NZBGET_USER", "nzbget")
-            .env("AP_NZBGET_PASSWORD", "tegbzn6789")
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        send.stdin
-            .take()
-            .unwrap()
-            .write_all(secret.expose().as_bytes())
-            .unwrap();
-        send.wait().is_ok_and(|s| s.success())
+        send(
+            &damaged,
+            &["--nzbget", &format!("http://127.0.0.1:{CONTROL_PORT}")],
+            &[
+                ("AP_NZBGET_USER", "nzbget"),
+                ("AP_NZBGET_PASSWORD", "tegbzn6789"),
+            ],
+        )
+        .0
     });
     let mut last = String::new();
     let finished = added
@@ -183,8 +216,54 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
         .find(|p| p.is_dir())
         .expect("a download folder under dst");
     assert_eq!(
-        files(&src),
+        files(src),
         files(&job),
         "NZBGet's result differs from the source"
+    );
+}
+
+#[test]
+fn sabnzbd_repairs_and_unpacks_a_set_sent_by_ap_client() {
+    let inn = ap_tests::inn2();
+    // SABnzbd 3.7 repairs one damaged volume of an obfuscated set; with two
+    // it pairs only the first PAR2 set with its renamed volume (NZBGet, above,
+    // repairs both).
+    let damaged = post_damaged_set(&inn, 1);
+    let root = damaged.dir.path().join("sabnzbd");
+    fs::create_dir_all(&root).unwrap();
+    let sab = ap_tests::sabnzbd::Sabnzbd::start(&root, &inn, SABNZBD_PORT, 4);
+
+    // A wrong API key is refused with one line that names the fix.
+    let (ok, err) = send(
+        &damaged,
+        &["--sabnzbd", &sab.url()],
+        &[("AP_SABNZBD_API_KEY", "not-the-key")],
+    );
+    assert!(!ok && err.contains("AP_SABNZBD_API_KEY"), "{err}");
+    assert!(!err.contains("not-the-key"), "the key was printed: {err}");
+    let (ok, err) = send(
+        &damaged,
+        &["--sabnzbd", &sab.url(), "--name", "ap-sab-test"],
+        &[("AP_SABNZBD_API_KEY", ap_tests::sabnzbd::API_KEY)],
+    );
+    assert!(ok, "ap-client send --sabnzbd failed: {err}");
+    let mut last = String::new();
+    let finished = (0..600).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        last = sab.api("mode=history").unwrap_or_default();
+        ["\"status\":\"Completed\"", "\"status\":\"Failed\""]
+            .iter()
+            .any(|s| last.contains(s))
+    });
+    assert!(finished, "SABnzbd did not finish within 120 s: {last}");
+    assert!(last.contains("\"status\":\"Completed\""), "history: {last}");
+    assert!(last.contains("Repaired"), "SABnzbd did not repair: {last}");
+
+    // SABnzbd puts the unpacked tree under complete/<job name>.
+    let job = root.join("complete/ap-sab-test");
+    assert_eq!(
+        files(&damaged.src),
+        files(&job),
+        "SABnzbd's result differs from the source"
     );
 }

@@ -96,5 +96,5 @@ pub use fetch::{FetchOptions, Fetched, fetch};
 pub use post::{PostOptions, Posted, post};
 pub use progress::{Progress, ProgressSink};
 pub use record::{SetRecord, write_record};
-pub use send::{NzbgetApi, send_nzbget};
+pub use send::{NzbgetApi, SabnzbdApi, send_nzbget, send_sabnzbd};
 pub use target::Target;

@@ -1,7 +1,9 @@
 //! Handing a set's NZB to a downloader over its API, so the user's own
-//! NZBGet fetches, repairs and unpacks it. NZBGet's JSON-RPC `append` takes
-//! the NZB as base64; the archive password travels in the NZB's
-//! `<meta type="password">` and as the `*Unpack:Password` parameter.
+//! NZBGet or SABnzbd fetches, repairs and unpacks it. NZBGet's JSON-RPC
+//! `append` takes the NZB as base64, SABnzbd's `mode=addfile` as a
+//! multipart upload; the archive password travels in the NZB's
+//! `<meta type="password">` and as the downloader's own password parameter
+//! (`*Unpack:Password`, `password`).
 //! Plain HTTP only: the control port of a downloader is a local service.
 
 use std::io::{Read, Write};
@@ -35,21 +37,8 @@ pub fn send_nzbget(api: &NzbgetApi, name: &str, nzb: &str, password: &str) -> Re
         to: api.url.clone(),
         reason,
     };
-    let rest = api
-        .url
-        .strip_prefix("http://")
-        .ok_or_else(|| bad("only http:// addresses are supported".into()))?;
-    let hostport = rest.split('/').next().unwrap_or(rest);
-    if hostport.contains('@') {
-        return Err(bad(
-            "put the login in AP_NZBGET_USER and AP_NZBGET_PASSWORD, not in the address".into(),
-        ));
-    }
-    let hostport = if hostport.contains(':') {
-        hostport.to_owned()
-    } else {
-        format!("{hostport}:6789")
-    };
+    let hostport =
+        control_address(&api.url, 6789, "AP_NZBGET_USER and AP_NZBGET_PASSWORD").map_err(bad)?;
     let body = format!(
         "{{\"method\":\"append\",\"params\":[{},\"{}\",\"\",0,false,false,\"\",0,\"SCORE\",[{{\"*Unpack:Password\":{}}}]],\"id\":1}}",
         json_string(&format!("{name}.nzb")),
@@ -63,40 +52,23 @@ pub fn send_nzbget(api: &NzbgetApi, name: &str, nzb: &str, password: &str) -> Re
         ),
         None => String::new(),
     };
-    let request = format!(
-        "POST /jsonrpc HTTP/1.0\r\nHost: {hostport}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let addr = hostport
-        .to_socket_addrs()
-        .map_err(|e| bad(e.to_string()))?
-        .next()
-        .ok_or_else(|| bad("the host has no address".into()))?;
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-        .map_err(|e| bad(format!("cannot connect: {e}")))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .map_err(|e| bad(e.to_string()))?;
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| bad(e.to_string()))?;
-    let mut reply = String::new();
-    stream
-        .read_to_string(&mut reply)
-        .map_err(|e| bad(e.to_string()))?;
-    let status = reply.split_whitespace().nth(1).unwrap_or("");
+    let (status, reply) = http_post(
+        &hostport,
+        "/jsonrpc",
+        &format!("Content-Type: application/json\r\n{auth}"),
+        body.as_bytes(),
+    )
+    .map_err(bad)?;
     if status == "401" {
         return Err(bad(
             "NZBGet refused the login: set AP_NZBGET_USER and AP_NZBGET_PASSWORD to its ControlUsername and ControlPassword".into(),
         ));
     }
     if status != "200" {
-        let line = reply.lines().next().unwrap_or("no reply");
-        return Err(bad(format!("NZBGet answered {line}")));
+        return Err(bad(format!("NZBGet answered HTTP {status}")));
     }
-    let json = reply.split("\r\n\r\n").nth(1).unwrap_or("");
     let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| bad(format!("unreadable reply: {e}")))?;
+        serde_json::from_str(&reply).map_err(|e| bad(format!("unreadable reply: {e}")))?;
     match value.get("result").and_then(serde_json::Value::as_i64) {
         Some(id) if id > 0 => Ok(id),
         _ => Err(bad(format!(
@@ -104,6 +76,149 @@ pub fn send_nzbget(api: &NzbgetApi, name: &str, nzb: &str, password: &str) -> Re
             value.get("error").unwrap_or(&value)
         ))),
     }
+}
+
+/// Where SABnzbd listens and its API key.
+#[derive(Clone)]
+pub struct SabnzbdApi {
+    /// `http://HOST:PORT` (a path, if any, is ignored: the API is `/api`).
+    pub url: String,
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for SabnzbdApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SabnzbdApi")
+            .field("url", &self.url)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Queues `nzb` in SABnzbd under `name` (API `mode=addfile`); returns
+/// SABnzbd's job id (`SABnzbd_nzo_...`). The API key and the password go in
+/// the request body, not the URL, so they stay out of access logs.
+pub fn send_sabnzbd(api: &SabnzbdApi, name: &str, nzb: &str, password: &str) -> Result<String> {
+    let bad = |reason: String| Error::Send {
+        to: api.url.clone(),
+        reason,
+    };
+    let hostport = control_address(&api.url, 8080, "AP_SABNZBD_API_KEY").map_err(bad)?;
+    let boundary = format!(
+        "ap-{}",
+        crate::post::random_label(24).map_err(|e| bad(e.to_string()))?
+    );
+    let mut body = Vec::with_capacity(nzb.len() + 1024);
+    for (field, value) in [
+        ("mode", "addfile"),
+        ("output", "json"),
+        ("apikey", api.api_key.as_str()),
+        ("nzbname", name),
+        ("password", password),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"; filename={}\r\nContent-Type: application/x-nzb\r\n\r\n",
+            json_string(&format!("{name}.nzb"))
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(nzb.as_bytes());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (status, reply) = http_post(
+        &hostport,
+        "/api",
+        &format!("Content-Type: multipart/form-data; boundary={boundary}\r\n"),
+        &body,
+    )
+    .map_err(bad)?;
+    // A refused key comes back as plain text (with 403), not JSON.
+    if reply.contains("API Key") {
+        return Err(bad(
+            "SABnzbd refused the API key: set AP_SABNZBD_API_KEY to the key under Config > General"
+                .into(),
+        ));
+    }
+    if status != "200" {
+        return Err(bad(format!("SABnzbd answered HTTP {status}")));
+    }
+    let value: serde_json::Value = serde_json::from_str(&reply)
+        .map_err(|_| bad(format!("unreadable reply: {}", reply.trim())))?;
+    let id = value
+        .get("nzo_ids")
+        .and_then(|ids| ids.get(0))
+        .and_then(serde_json::Value::as_str);
+    match (value.get("status").and_then(serde_json::Value::as_bool), id) {
+        (Some(true), Some(id)) => Ok(id.to_owned()),
+        _ => Err(bad(format!(
+            "SABnzbd did not queue the NZB: {}",
+            value.get("error").unwrap_or(&value)
+        ))),
+    }
+}
+
+/// `HOST:PORT` of a downloader's `http://` control address; a login in the
+/// address is refused (it would show in process lists and shell history).
+fn control_address(url: &str, default_port: u16, env: &str) -> std::result::Result<String, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| "only http:// addresses are supported".to_owned())?;
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    if hostport.contains('@') {
+        return Err(format!("put the login in {env}, not in the address"));
+    }
+    Ok(if hostport.contains(':') {
+        hostport.to_owned()
+    } else {
+        format!("{hostport}:{default_port}")
+    })
+}
+
+/// One HTTP/1.0 POST; returns the status code and the body of the reply.
+fn http_post(
+    hostport: &str,
+    path: &str,
+    headers: &str,
+    body: &[u8],
+) -> std::result::Result<(String, String), String> {
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nHost: {hostport}\r\n{headers}Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let addr = hostport
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or_else(|| "the host has no address".to_owned())?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body))
+        .map_err(|e| e.to_string())?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).map_err(|e| e.to_string())?;
+    let reply = String::from_utf8_lossy(&reply);
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("no reply")
+        .to_owned();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    Ok((status, body))
 }
 
 fn json_string(s: &str) -> String {

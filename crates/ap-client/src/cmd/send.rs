@@ -1,5 +1,5 @@
 use ap_client::cli::SendArgs;
-use ap_pipeline::NzbgetApi;
+use ap_pipeline::{NzbgetApi, SabnzbdApi};
 use ap_secret_codec::recipients::Identities;
 
 use crate::packaged;
@@ -21,12 +21,28 @@ pub fn run(args: &SendArgs) -> anyhow::Result<()> {
         (None, false) => descriptor.title.clone(),
         (None, true) => "ap-set".to_owned(),
     };
-    let api = NzbgetApi {
-        url: args.nzbget.clone(),
-        user: std::env::var("AP_NZBGET_USER").unwrap_or_else(|_| "nzbget".into()),
-        password: std::env::var("AP_NZBGET_PASSWORD").ok(),
-    };
-    let id = ap_pipeline::send_nzbget(&api, &name, &nzb, &descriptor.key.archive_password())?;
-    eprintln!("ap-client: NZBGet queued {name:?} as job {id}");
+    let password = descriptor.key.archive_password();
+    if let Some(url) = &args.sabnzbd {
+        let api_key = std::env::var("AP_SABNZBD_API_KEY").map_err(|_| {
+            anyhow::anyhow!(
+                "SABnzbd needs its API key: set AP_SABNZBD_API_KEY (Config > General > API Key)"
+            )
+        })?;
+        let api = SabnzbdApi {
+            url: url.clone(),
+            api_key,
+        };
+        let id = ap_pipeline::send_sabnzbd(&api, &name, &nzb, &password)?;
+        eprintln!("ap-client: SABnzbd queued {name:?} as {id}");
+    }
+    if let Some(url) = &args.nzbget {
+        let api = NzbgetApi {
+            url: url.clone(),
+            user: std::env::var("AP_NZBGET_USER").unwrap_or_else(|_| "nzbget".into()),
+            password: std::env::var("AP_NZBGET_PASSWORD").ok(),
+        };
+        let id = ap_pipeline::send_nzbget(&api, &name, &nzb, &password)?;
+        eprintln!("ap-client: NZBGet queued {name:?} as job {id}");
+    }
     Ok(())
 }
