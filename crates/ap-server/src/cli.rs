@@ -121,20 +121,9 @@ pub struct Par2Args {
     pub uniform: Option<u32>,
 }
 
-/// A byte count with an optional K, M or G suffix (powers of 1024).
+/// A byte count with an optional K, M, G or T suffix (powers of 1024).
 pub fn parse_par2_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mul) = match t.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
-        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
-        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
-        _ => (t, 1),
-    };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mul))
-        .ok_or_else(|| format!("{s:?} is not a size: use bytes or a number with K, M or G"))
+    ap_archive::parse_size(s).map_err(|e| e.to_string())
 }
 
 /// Arguments of `ap-server post`.
@@ -145,6 +134,20 @@ pub struct PostArgs {
     /// Title written into the NZB (default: none).
     #[arg(long)]
     pub title: Option<String>,
+    #[command(flatten)]
+    pub settings: PostFlags,
+    /// Write the set's NZB here.
+    #[arg(long, value_name = "FILE")]
+    pub nzb_out: Option<std::path::PathBuf>,
+    /// Print a JSON summary on standard error instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a folder is posted: shared by `post` and `queue run`. What is not
+/// given comes from the config file, then the defaults.
+#[derive(Debug, Args)]
+pub struct PostFlags {
     /// News server, nntp://[USER@]HOST[:PORT], nntps://... or nntp+starttls://...
     /// The password comes from AP_NNTP_PASSWORD or the config file. Without
     /// a server here or in the config file, the embedded news spool under the
@@ -173,15 +176,17 @@ pub struct PostArgs {
     /// Bytes per 7z volume, e.g. 700M or 20G (default: the config file's, else 20G).
     #[arg(long, value_name = "SIZE")]
     pub volume_size: Option<String>,
+    /// Split sets with more data than this into parts, each its own archive
+    /// with its own volumes and PAR2 sets, all in one secret and NZB
+    /// (default: the config file's, else 200G).
+    #[arg(long, value_name = "SIZE")]
+    pub split_above: Option<String>,
+    /// Data per part of a split set (default: the config file's, else 20G).
+    #[arg(long, value_name = "SIZE")]
+    pub part_size: Option<String>,
     /// How file data is coded: auto stores what will not compress.
     #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
     pub method: String,
-    /// Write the set's NZB here.
-    #[arg(long, value_name = "FILE")]
-    pub nzb_out: Option<std::path::PathBuf>,
-    /// Print a JSON summary on standard error instead of progress bars.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Where the ledger is.
@@ -293,7 +298,7 @@ pub enum QueueCommand {
     List(QueueListArgs),
     /// Post the queued folders in order (several runners may share a ledger);
     /// prints `JOB_ID SECRET` per posted set.
-    Run(QueueRunArgs),
+    Run(Box<QueueRunArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -317,33 +322,8 @@ pub struct QueueRunArgs {
     /// Take one job only.
     #[arg(long)]
     pub once: bool,
-    /// News server, as for `ap-server post` (default: the config file's, else the embedded spool).
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// Newsgroup to post to; repeatable.
-    #[arg(long = "group", value_name = "GROUP")]
-    pub groups: Vec<String>,
-    /// Connections per server.
-    #[arg(long)]
-    pub connections: Option<usize>,
-    /// Seal each secret to this age or SSH public key; repeatable.
-    #[arg(long = "recipient", value_name = "RECIPIENT")]
-    pub recipients: Vec<String>,
-    /// Seal each secret to every recipient in this file; repeatable.
-    #[arg(long = "recipients-file", value_name = "FILE")]
-    pub recipients_files: Vec<std::path::PathBuf>,
-    /// Also seal to the key packaged with ap (implied when no recipient is given).
-    #[arg(long)]
-    pub public: bool,
-    /// PAR2 recovery in percent of each volume.
-    #[arg(long, value_name = "PCT")]
-    pub redundancy: Option<f64>,
-    /// Bytes per 7z volume, e.g. 700M or 20G.
-    #[arg(long, value_name = "SIZE")]
-    pub volume_size: Option<String>,
-    /// How file data is coded: auto stores what will not compress.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
-    pub method: String,
+    #[command(flatten)]
+    pub settings: PostFlags,
 }
 
 /// The full parser, for rendering man pages and completions.

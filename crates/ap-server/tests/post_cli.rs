@@ -76,6 +76,70 @@ fn post_prints_only_the_secret_and_the_nzb_it_rebuilds() {
 }
 
 #[test]
+fn a_set_above_split_above_is_posted_in_parts_of_part_size() {
+    let home = tempfile::tempdir().unwrap();
+    let src = home.path().join("src");
+    fs::create_dir_all(src.join("b")).unwrap();
+    for (name, seed) in [("a1.bin", 1u8), ("a2.bin", 2), ("b/b1.bin", 3)] {
+        // Incompressible, so the parts keep their sizes.
+        let mut x = u32::from(seed).wrapping_mul(2_654_435_761);
+        let data: Vec<u8> = (0..1_200_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        fs::write(src.join(name), data).unwrap();
+    }
+    let me = age::x25519::Identity::generate();
+    let recipient = me.to_public().to_string();
+    let out: Output = ap_server(home.path())
+        .arg("post")
+        .arg(&src)
+        .args([
+            "--split-above",
+            "3M",
+            "--part-size",
+            "1M",
+            "--volume-size",
+            "1M",
+        ])
+        .args(["--recipient", &recipient])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("posting 3 parts"), "{stderr}");
+    let secret = String::from_utf8(out.stdout).unwrap();
+    let ids: ap_secret_codec::recipients::Identities = vec![Box::new(me)];
+    let d = ap_secret_codec::open(secret.trim(), &ids).unwrap();
+    let starts = d
+        .files
+        .iter()
+        .filter(|f| f.role == ap_secret_codec::Role::PartStart)
+        .count();
+    assert_eq!(starts, 2, "three parts: two part starts after the first");
+
+    // Below the threshold the same folder is one archive.
+    let out: Output = ap_server(home.path())
+        .arg("post")
+        .arg(&src)
+        .args(["--split-above", "10M", "--volume-size", "1M"])
+        .args(["--recipient", &recipient])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let d = ap_secret_codec::open(String::from_utf8(out.stdout).unwrap().trim(), &ids).unwrap();
+    assert!(
+        d.files
+            .iter()
+            .all(|f| f.role != ap_secret_codec::Role::PartStart)
+    );
+}
+
+#[test]
 fn an_unreadable_file_stops_the_job_before_anything_is_posted() {
     let home = tempfile::tempdir().unwrap();
     fs::set_permissions(home.path(), fs::Permissions::from_mode(0o777)).unwrap();

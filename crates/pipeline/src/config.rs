@@ -21,7 +21,22 @@ use ap_nntp_post::{Password, ServerConfig};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::post::PostOptions;
 use crate::target::Target;
+
+/// What a command line may set for a post job; what it leaves unset comes
+/// from the configuration file, then from [`PostOptions::default`].
+#[derive(Debug, Clone, Default)]
+pub struct PostSettings {
+    pub title: Option<String>,
+    pub groups: Vec<String>,
+    pub redundancy: Option<f64>,
+    /// Sizes as text (`700M`, `20G`, bytes).
+    pub volume_size: Option<String>,
+    pub split_above: Option<String>,
+    pub part_size: Option<String>,
+    pub method: Option<ap_archive::Method>,
+}
 
 /// The environment variable holding the news server password.
 pub const PASSWORD_ENV: &str = "AP_NNTP_PASSWORD";
@@ -50,6 +65,10 @@ pub struct Config {
     pub redundancy: Option<f64>,
     /// Volume size such as `20G`.
     pub volume_size: Option<String>,
+    /// Sets with more data than this (such as `200G`) are split into parts.
+    pub split_above: Option<String>,
+    /// Data per part of a split set, such as `20G`.
+    pub part_size: Option<String>,
     /// Domain of Message-IDs and From; random per set when absent.
     pub domain: Option<String>,
 }
@@ -122,6 +141,51 @@ impl Config {
             .clone()
             .or_else(|| env_dir("XDG_DATA_HOME", ".local/share").map(|d| d.join("ap")))
             .unwrap_or_else(|| PathBuf::from(".ap"))
+    }
+
+    /// The options of a post job: `settings` over this file over the
+    /// defaults, staging under DATA_DIR/work (created here) and the resume
+    /// journal under DATA_DIR/journal.
+    pub fn post_options(&self, settings: &PostSettings) -> Result<PostOptions> {
+        let defaults = PostOptions::default();
+        let size = |flag: &Option<String>, file: &Option<String>, default: u64| {
+            flag.as_deref()
+                .or(file.as_deref())
+                .map_or(Ok(default), ap_archive::parse_size)
+        };
+        let groups = [&settings.groups, &self.groups]
+            .into_iter()
+            .find(|g| !g.is_empty())
+            .cloned()
+            .unwrap_or(defaults.groups.clone());
+        let data_dir = self.data_dir();
+        let work_dir = data_dir.join("work");
+        std::fs::create_dir_all(&work_dir).map_err(|e| Error::io(work_dir.display(), e))?;
+        Ok(PostOptions {
+            title: settings.title.clone().unwrap_or_default(),
+            groups,
+            domain: self.domain.clone(),
+            article_size: self.article_size.unwrap_or(defaults.article_size),
+            redundancy: settings
+                .redundancy
+                .or(self.redundancy)
+                .unwrap_or(defaults.redundancy),
+            volume_size: size(
+                &settings.volume_size,
+                &self.volume_size,
+                defaults.volume_size,
+            )?,
+            split_above: size(
+                &settings.split_above,
+                &self.split_above,
+                defaults.split_above,
+            )?,
+            part_size: size(&settings.part_size, &self.part_size, defaults.part_size)?,
+            method: settings.method.unwrap_or(defaults.method),
+            work_dir,
+            journal_dir: Some(data_dir.join("journal")),
+            ..defaults
+        })
     }
 
     /// Where the embedded news spool keeps its articles.

@@ -304,10 +304,17 @@ fn restore(
         volumes: groups.len(),
         ..Fetched::default()
     };
-    let mut first = None;
+    // The first volume of each archive (one, or one per part of a split set).
+    let mut archives: Vec<PathBuf> = Vec::new();
+    let mut archive_name = d.key.file_name(0);
+    let mut first_group = 0;
     for (g, group) in groups.iter().enumerate() {
+        if group.starts_archive {
+            archive_name = d.key.file_name(group.data);
+            first_group = g;
+        }
         let data = file_path(d, work, g, group, group.data);
-        let fallback = volume_file_name(&d.key.file_name(0), g as u32);
+        let fallback = volume_file_name(&archive_name, (g - first_group) as u32);
         let set = match group.par2.first() {
             Some(&index) => RecoverySet::open(&file_path(d, work, g, group, index)).ok(),
             None => None,
@@ -345,21 +352,25 @@ fn restore(
         emit(progress, Progress::Par2(d.files[group.data as usize].size));
         let target = vols.join(&name);
         std::fs::rename(&named, &target).map_err(|e| Error::io(target.display(), e))?;
-        if g == 0 {
-            first = Some(target);
+        if group.starts_archive {
+            archives.push(target);
         }
     }
-    let first = first.ok_or_else(|| Error::Internal("the set has no volume".into()))?;
+    if archives.is_empty() {
+        return Err(Error::Internal("the set has no volume".into()));
+    }
     let password = Password::new(d.key.archive_password())?;
-    let mut archive = Archive::open(&first, Some(&password))?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out.display(), e))?;
-    let report = archive.extract(
-        out,
-        &ExtractOptions {
-            overwrite: options.overwrite,
-        },
-    )?;
-    fetched.files = report.files;
-    fetched.bytes = report.bytes;
+    for first in &archives {
+        let mut archive = Archive::open(first, Some(&password))?;
+        let report = archive.extract(
+            out,
+            &ExtractOptions {
+                overwrite: options.overwrite,
+            },
+        )?;
+        fetched.files += report.files;
+        fetched.bytes += report.bytes;
+    }
     Ok(fetched)
 }

@@ -36,7 +36,16 @@ pub(crate) struct State {
     pub line_length: u16,
     pub redundancy: f64,
     pub volume_size: u64,
+    /// Journals written before sets could be split never split.
+    #[serde(default = "never")]
+    pub split_above: u64,
+    #[serde(default = "never")]
+    pub part_size: u64,
     pub method: String,
+}
+
+fn never() -> u64 {
+    u64::MAX
 }
 
 impl State {
@@ -239,6 +248,8 @@ mod tests {
             line_length: 128,
             redundancy: 10.0,
             volume_size: 1 << 30,
+            split_above: u64::MAX,
+            part_size: 20 << 30,
             method: "auto".into(),
         }
     }

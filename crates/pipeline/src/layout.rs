@@ -8,6 +8,9 @@ use ap_secret_codec::{PostedFile, Role};
 
 use crate::error::{Error, Result};
 
+/// PAR2 2.0's limit on input slices per set.
+const MAX_SLICES: u64 = 32768;
+
 /// How recovery slices spread over a volume's `.volA+B.par2` files.
 pub const PAR2_LAYOUT: VolumeLayout = VolumeLayout::Doubling;
 
@@ -21,9 +24,19 @@ pub struct Par2Plan {
     pub files: u32,
 }
 
-/// Plans the PAR2 set of a volume of `len` bytes at `redundancy` percent.
-pub fn par2_plan(len: u64, redundancy: f64) -> Result<Par2Plan> {
-    let slice_size = plan::auto_slice_size(&[len])?;
+/// Plans the PAR2 set of a volume of `len` bytes at `redundancy` percent,
+/// posted in articles of `article_size` bytes.
+///
+/// A slice is one article, or a whole number of them when a volume would
+/// otherwise pass PAR2's 32768 slices: a lost article then costs exactly
+/// that many slices, so every volume with at least one recovery slice per
+/// article survives losing an article whatever its size, and the recovery
+/// files post in whole articles. A volume smaller than an article is one
+/// slice of its own length (rounded up to PAR2's multiple of 4).
+pub fn par2_plan(len: u64, redundancy: f64, article_size: u32) -> Result<Par2Plan> {
+    let article = u64::from(article_size).max(4);
+    let per_slice = len.div_ceil(article * MAX_SLICES).max(1);
+    let slice_size = (per_slice * article).min(len.max(1)).next_multiple_of(4);
     let input_slices = plan::slices_of(len, slice_size);
     let recovery = plan::recovery_count(Redundancy::Percent(redundancy), input_slices)?;
     let recovery = if input_slices == 0 { 0 } else { recovery };
@@ -49,6 +62,9 @@ pub struct Group {
     pub data: u32,
     /// Descriptor indices of its `.par2` files, the index first.
     pub par2: Vec<u32>,
+    /// This volume is the first of an archive (of the set, or of a part of
+    /// a split set).
+    pub starts_archive: bool,
 }
 
 /// Splits a descriptor's files into volumes with their PAR2 files: each data
@@ -57,9 +73,10 @@ pub fn groups(files: &[PostedFile]) -> Result<Vec<Group>> {
     let mut out: Vec<Group> = Vec::new();
     for (i, f) in files.iter().enumerate() {
         match f.role {
-            Role::Data => out.push(Group {
+            Role::Data | Role::PartStart => out.push(Group {
                 data: i as u32,
                 par2: Vec::new(),
+                starts_archive: out.is_empty() || f.role == Role::PartStart,
             }),
             Role::Par2 => match out.last_mut() {
                 Some(g) => g.par2.push(i as u32),
@@ -80,14 +97,25 @@ mod tests {
 
     #[test]
     fn plans_follow_the_volume_length() {
-        let p = par2_plan(20 * 716_800, 10.0).unwrap();
+        let p = par2_plan(20 * 716_800, 10.0, 716_800).unwrap();
         assert_eq!(p.slice_size, 716_800);
         assert_eq!(p.input_slices, 20);
         assert_eq!(p.recovery, 2);
         assert_eq!(p.files, 3);
-        let small = par2_plan(1000, 10.0).unwrap();
-        assert!(small.slice_size < 1000);
-        assert_eq!(par2_plan(1000, 0.0).unwrap().files, 1);
+        // A small volume still has a whole article of recovery.
+        let few = par2_plan(5 * 65_536 + 100, 10.0, 65_536).unwrap();
+        assert_eq!(
+            (few.slice_size, few.input_slices, few.recovery),
+            (65_536, 6, 1)
+        );
+        let small = par2_plan(1000, 10.0, 716_800).unwrap();
+        assert_eq!((small.slice_size, small.input_slices), (1000, 1));
+        assert_eq!(par2_plan(1001, 10.0, 716_800).unwrap().slice_size, 1004);
+        assert_eq!(par2_plan(1000, 0.0, 716_800).unwrap().files, 1);
+        // 40 GiB in 716800-byte articles: two articles a slice, within 32768.
+        let big = par2_plan(40 << 30, 10.0, 716_800).unwrap();
+        assert_eq!(big.slice_size, 2 * 716_800);
+        assert!(big.input_slices <= MAX_SLICES);
     }
 
     #[test]
@@ -104,8 +132,12 @@ mod tests {
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].par2, vec![1, 2]);
         assert_eq!(g[1].data, 3);
+        assert!(g[0].starts_archive && !g[1].starts_archive);
+        let mut split = files;
+        split[3].role = Role::PartStart;
+        assert!(groups(&split).unwrap()[1].starts_archive);
         assert!(groups(&[f(Role::Par2)]).is_err());
-        let plans = [par2_plan(20 * 716_800, 10.0).unwrap()];
+        let plans = [par2_plan(20 * 716_800, 10.0, 716_800).unwrap()];
         assert_eq!(data_file_index(&plans), 4);
     }
 }

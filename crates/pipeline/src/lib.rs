@@ -81,6 +81,7 @@ mod error;
 mod fetch;
 mod journal;
 pub mod layout;
+pub mod parts;
 mod post;
 mod progress;
 mod record;
@@ -90,7 +91,9 @@ mod sink;
 mod target;
 mod upload;
 
-pub use config::{Config, DEFAULT_CONNECTIONS, PASSWORD_ENV, ServerEntry, config_path};
+pub use config::{
+    Config, DEFAULT_CONNECTIONS, PASSWORD_ENV, PostSettings, ServerEntry, config_path,
+};
 pub use error::{Error, Result};
 pub use fetch::{FetchOptions, Fetched, fetch};
 pub use post::{PostOptions, Posted, post};

@@ -12,6 +12,7 @@ use ap_secret_codec::{Descriptor, SetKey, SubjectStyle, to_nzb};
 
 use crate::error::{Error, Result};
 use crate::journal::{Journal, State, fingerprint};
+use crate::parts::split_tree;
 use crate::progress::{Progress, ProgressSink, emit};
 use crate::regen::{Want, regenerate};
 use crate::sink::{PostSink, SinkConfig};
@@ -30,6 +31,10 @@ pub struct PostOptions {
     /// PAR2 recovery, percent of each volume.
     pub redundancy: f64,
     pub volume_size: u64,
+    /// Sets with more data than this are split into parts ([`crate::parts`]).
+    pub split_above: u64,
+    /// The data of each part of a split set, roughly.
+    pub part_size: u64,
     pub method: Method,
     /// 7zAES key stretching (2^power SHA-256 rounds).
     pub kdf_power: u8,
@@ -55,6 +60,8 @@ impl Default for PostOptions {
             line_length: 128,
             redundancy: 10.0,
             volume_size: 20 << 30,
+            split_above: 200 << 30,
+            part_size: 20 << 30,
             method: Method::Auto,
             kdf_power: ap_archive::DEFAULT_KDF_POWER,
             work_dir: std::env::temp_dir(),
@@ -128,6 +135,8 @@ pub fn post(
         line_length: options.line_length,
         redundancy: options.redundancy,
         volume_size: options.volume_size,
+        split_above: options.split_above,
+        part_size: options.part_size,
         method: method_name(options.method).into(),
     };
     let (journal, resumed) = match &options.journal_dir {
@@ -146,6 +155,8 @@ pub fn post(
     options.line_length = state.line_length;
     options.redundancy = state.redundancy;
     options.volume_size = state.volume_size;
+    options.split_above = state.split_above;
+    options.part_size = state.part_size;
     options.method = state.method.parse()?;
     let mut descriptor = Descriptor {
         key: state.set_key()?,
@@ -239,13 +250,25 @@ fn post_staged(
         },
     );
     let password = Password::new(descriptor.key.archive_password())?;
-    let archive_name = descriptor.key.file_name(0);
-    let write_options = WriteOptions {
+    let parts = split_tree(tree, options.split_above, options.part_size);
+    if parts.len() > 1 {
+        emit(
+            progress,
+            Progress::Note(format!(
+                "{data_bytes} bytes is above the split threshold of {} bytes: posting {} parts of about {} bytes, each its own archive with its own PAR2 sets",
+                options.split_above,
+                parts.len(),
+                options.part_size
+            )),
+        );
+    }
+    let key = descriptor.key.clone();
+    let write_options = |part: usize| WriteOptions {
         method: options.method,
         volume_size: options.volume_size,
         kdf_power: options.kdf_power,
         // Byte-repeatable: a re-post can produce a volume's bytes again.
-        iv_seed: Some(iv_seed(&descriptor.key)),
+        iv_seed: Some(iv_seed(&key, part)),
         ..WriteOptions::default()
     };
 
@@ -255,45 +278,54 @@ fn post_staged(
     }
     let (queue, job) = running.start_job(runtime, options.check_delay, progress, &journal)?;
     up.set_queue(Some(queue))?;
-    let config = SinkConfig {
-        volume_size: options.volume_size,
-        redundancy: options.redundancy,
-        par2_memory: options.par2_memory,
-        par2_dir: par2_dir.clone(),
-        stage_dir: stage_dir.clone(),
-        archive_name: archive_name.clone(),
-        progress: progress.clone(),
-    };
-    let mut sink = PostSink::new(&mut up, config);
-    let written = write_archive(tree, &password, &write_options, &mut sink).map(|(_, s)| s);
-    // Staged: volume 0 is complete only now that its start header came.
-    let last = match &written {
-        Ok(_) => sink.finish_staged(),
-        Err(_) => Ok(()),
-    };
-    let (volumes, is_staged, failed) = (sink.posted, sink.is_staged(), sink.failed.take());
-    drop(sink);
-    let summary = match (written, last) {
-        (Ok(summary), Ok(())) => summary,
-        (written, last) => {
-            // The first cause wins: the pool's fatal error (a refused post,
-            // a lost server), then the encoder's, then the sink's.
-            let encoder = up.set_queue(None).err();
-            let pool = runtime.block_on(job.finish()).err().map(Error::Post);
-            let own = last.err().or(failed);
-            let archive = written.err().map(Error::Archive);
-            return Err(pool
-                .or(encoder)
-                .or(own)
-                .or(archive)
-                .unwrap_or_else(|| Error::Internal("the archive failed".into())));
+    let (mut volumes, mut archive_bytes, mut first_file, mut streamed) = (0, 0, 0, true);
+    for (p, part) in parts.iter().enumerate() {
+        let config = SinkConfig {
+            volume_size: options.volume_size,
+            redundancy: options.redundancy,
+            par2_memory: options.par2_memory,
+            par2_dir: par2_dir.clone(),
+            stage_dir: stage_dir.clone(),
+            archive_name: key.file_name(first_file),
+            progress: progress.clone(),
+            part: p as u32,
+            first_file,
+        };
+        let mut sink = PostSink::new(&mut up, config);
+        let written = write_archive(part, &password, &write_options(p), &mut sink).map(|(_, s)| s);
+        // Staged: volume 0 is complete only now that its start header came.
+        let last = match &written {
+            Ok(_) => sink.finish_staged(),
+            Err(_) => Ok(()),
+        };
+        let (posted, is_staged, failed) = (sink.posted, sink.is_staged(), sink.failed.take());
+        first_file = sink.end_file();
+        drop(sink);
+        let summary = match (written, last) {
+            (Ok(summary), Ok(())) => summary,
+            (written, last) => {
+                // The first cause wins: the pool's fatal error (a refused
+                // post, a lost server), then the encoder's, then the sink's.
+                let encoder = up.set_queue(None).err();
+                let pool = runtime.block_on(job.finish()).err().map(Error::Post);
+                let own = last.err().or(failed);
+                let archive = written.err().map(Error::Archive);
+                return Err(pool
+                    .or(encoder)
+                    .or(own)
+                    .or(archive)
+                    .unwrap_or_else(|| Error::Internal("the archive failed".into())));
+            }
+        };
+        if summary.volumes.len() != posted {
+            return Err(Error::Internal(format!(
+                "{} volumes written, {posted} posted",
+                summary.volumes.len()
+            )));
         }
-    };
-    if summary.volumes.len() != volumes {
-        return Err(Error::Internal(format!(
-            "{} volumes written, {volumes} posted",
-            summary.volumes.len()
-        )));
+        volumes += posted;
+        archive_bytes += summary.archive_len;
+        streamed &= !is_staged;
     }
     up.set_queue(None)?;
     let mut report = runtime.block_on(job.finish())?;
@@ -321,7 +353,7 @@ fn post_staged(
         missing.dedup();
         // Streamed volumes give their bytes again by writing the archive
         // again (it is byte-repeatable); everything else is on disk.
-        let mut again = Vec::new();
+        let mut again = std::collections::BTreeMap::new();
         for &(file, part) in &missing {
             let attempt = up.descriptor.attempt(file, part) + 1;
             match up.sources.get(&file).cloned() {
@@ -331,10 +363,10 @@ fn post_staged(
                         j.reposted(file, part, attempt);
                     }
                 }
-                Some(Source::Volume(v)) => {
+                Some(Source::Volume { part: p, volume }) => {
                     let (start, len) = up.part_range(file, part)?;
-                    again.push(Want {
-                        volume: v,
+                    again.entry(p as usize).or_insert_with(Vec::new).push(Want {
+                        volume,
                         start,
                         len,
                         key: (file, part),
@@ -343,8 +375,11 @@ fn post_staged(
                 None => return Err(Error::Internal(format!("no source for file {file}"))),
             }
         }
-        if !again.is_empty() {
-            for ((file, part), bytes) in regenerate(tree, &password, &write_options, again)? {
+        for (p, wants) in again {
+            let part = parts
+                .get(p)
+                .ok_or_else(|| Error::Internal(format!("no part {p}")))?;
+            for ((file, part), bytes) in regenerate(part, &password, &write_options(p), wants)? {
                 let attempt = up.descriptor.attempt(file, part) + 1;
                 up.repost_bytes(file, part, attempt, &bytes)?;
                 if let Some(j) = &journal {
@@ -373,24 +408,28 @@ fn post_staged(
         embedded_spool: false,
         volumes,
         data_bytes,
-        archive_bytes: summary.archive_len,
+        archive_bytes,
         articles: totals.0,
         wire_bytes: totals.1,
         reposted,
-        streamed: !is_staged,
+        streamed,
         resumed: false,
         skipped: up.skipped,
         elapsed: Duration::ZERO,
     })
 }
 
-/// The seed of the archive's IVs: from K, so the archive can be written
-/// again byte for byte.
-fn iv_seed(key: &ap_secret_codec::SetKey) -> [u8; 32] {
+/// The seed of the IVs of part `part`'s archive: from K, so the archive can
+/// be written again byte for byte, and different for every part, so no two
+/// archives under the one password share an IV.
+fn iv_seed(key: &ap_secret_codec::SetKey, part: usize) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(b"ap/v1 archive-iv-seed");
     h.update(key.as_bytes());
+    if part > 0 {
+        h.update((part as u64).to_le_bytes());
+    }
     h.finalize().into()
 }
 

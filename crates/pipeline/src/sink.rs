@@ -33,6 +33,29 @@ pub(crate) struct SinkConfig {
     pub stage_dir: PathBuf,
     pub archive_name: String,
     pub progress: Option<ProgressSink>,
+    /// Which part of a split set this archive is (0 for an unsplit set).
+    pub part: u32,
+    /// Descriptor index of this archive's first volume.
+    pub first_file: u32,
+}
+
+impl SinkConfig {
+    /// Descriptor entry of volume `volume` of this archive: the first volume
+    /// of a later part says that a new archive begins there.
+    fn volume_entry(&self, volume: u32, size: u64) -> (PostedFile, Source) {
+        let role = if volume == 0 && self.part > 0 {
+            Role::PartStart
+        } else {
+            Role::Data
+        };
+        (
+            PostedFile { role, size },
+            Source::Volume {
+                part: self.part,
+                volume,
+            },
+        )
+    }
 }
 
 /// The volume being streamed.
@@ -93,6 +116,16 @@ impl<'a> PostSink<'a> {
         matches!(self.mode, Mode::Stage { .. })
     }
 
+    /// Descriptor index just after this archive's files (volumes and PAR2
+    /// files): where the next part begins.
+    pub(crate) fn end_file(&self) -> u32 {
+        let plans = match &self.mode {
+            Mode::Stream { plans, .. } | Mode::Stage { plans, .. } => plans.as_slice(),
+            Mode::Unknown => &[],
+        };
+        self.config.first_file + data_file_index(plans)
+    }
+
     /// Posts staged volume 0, complete now that the writer has returned.
     pub(crate) fn finish_staged(&mut self) -> Result<()> {
         if let Mode::Stage { plans, .. } = &self.mode {
@@ -128,7 +161,11 @@ impl<'a> PostSink<'a> {
         for i in 0..total.div_ceil(vs) {
             let len = (total - i * vs).min(vs);
             lengths.push(len);
-            plans.push(par2_plan(len, self.config.redundancy)?);
+            plans.push(par2_plan(
+                len,
+                self.config.redundancy,
+                self.up.descriptor.article_size,
+            )?);
         }
         let mut first = begin(self.up, &self.config, plans, lengths, 0)?;
         let held = std::mem::take(head);
@@ -157,7 +194,7 @@ impl<'a> PostSink<'a> {
         if !cur.buf.is_empty() {
             post_part(self.up, &mut cur)?;
         }
-        let plan = par2_plan(len, self.config.redundancy)?;
+        let plan = par2_plan(len, self.config.redundancy, self.up.descriptor.article_size)?;
         let parity = cur
             .parity
             .take()
@@ -185,15 +222,9 @@ fn begin(
             )));
         }
     };
-    let file = data_file_index(&plans[..i]);
-    up.set_file(
-        file,
-        PostedFile {
-            role: Role::Data,
-            size: len,
-        },
-        Source::Volume(volume),
-    );
+    let file = config.first_file + data_file_index(&plans[..i]);
+    let (entry, source) = config.volume_entry(volume, len);
+    up.set_file(file, entry, source);
     let parity = ParityWorker::start(
         plan,
         volume_file_name(&config.archive_name, volume),
@@ -256,15 +287,9 @@ fn post_staged_volume(
     let len = std::fs::metadata(&path)
         .map_err(|e| Error::io(path.display(), e))?
         .len();
-    let first = data_file_index(&plans[..i]);
-    up.set_file(
-        first,
-        PostedFile {
-            role: Role::Data,
-            size: len,
-        },
-        Source::Volume(volume),
-    );
+    let first = config.first_file + data_file_index(&plans[..i]);
+    let (entry, source) = config.volume_entry(volume, len);
+    up.set_file(first, entry, source);
     let parity = ParityWorker::start(
         plan,
         name,
@@ -387,7 +412,8 @@ impl VolumeSink for PostSink<'_> {
         if let Mode::Stage { dir, plans } = &mut self.mode {
             dir.end_volume(len)?;
             let index = plans.len() as u32;
-            let planned = par2_plan(len, self.config.redundancy).map(|p| plans.push(p));
+            let planned = par2_plan(len, self.config.redundancy, self.up.descriptor.article_size)
+                .map(|p| plans.push(p));
             let plans = plans.clone();
             return planned
                 .and_then(|()| {

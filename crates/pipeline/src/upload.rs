@@ -25,9 +25,9 @@ use crate::progress::{Progress, ProgressSink, emit};
 pub(crate) enum Source {
     /// A file on disk (a staged volume or a PAR2 file).
     File(PathBuf),
-    /// A streamed volume: its bytes come back by writing the (byte-repeatable)
-    /// archive again.
-    Volume(u32),
+    /// A volume of part `part`'s archive: its bytes come back by writing the
+    /// (byte-repeatable) archive again.
+    Volume { part: u32, volume: u32 },
 }
 
 /// Builds and queues the articles of a set whose descriptor grows as files
@@ -191,7 +191,7 @@ impl Uploader {
             data.len() as u64,
         );
         info.line = usize::from(d.line_length);
-        if matches!(self.sources.get(&index), Some(Source::Volume(_))) {
+        if matches!(self.sources.get(&index), Some(Source::Volume { .. })) {
             self.crcs.insert((index, part), ap_yenc::crc32(data));
         }
         let mut builder = ArticleBuilder::new().from(self.from.clone());

@@ -192,6 +192,67 @@ fn spool_round_trip_then_repair_after_losing_articles() {
     assert_eq!(snapshot(&src), snapshot(&out2));
 }
 
+#[test]
+fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let target = Target::Spool {
+        dir: dir.path().join("spool"),
+        connections: 3,
+    };
+    // About 5.6 MB of data: above 4 MB it splits into parts of about 2 MB,
+    // each cut into 1 MiB volumes with their own PAR2 sets. Auto: the part
+    // holding large.bin is stored and streams, the text part is compressed.
+    let mut opts = options(dir.path());
+    opts.volume_size = 1 << 20;
+    opts.split_above = 4_000_000;
+    opts.part_size = 2_000_000;
+    let posted = post(&src, &opts, &target, None).unwrap();
+    let parts = ap_pipeline::parts::split_tree(
+        &ap_archive::scan(&src).unwrap(),
+        opts.split_above,
+        opts.part_size,
+    );
+    assert!(parts.len() >= 2, "{} parts", parts.len());
+    let d = &posted.descriptor;
+    let starts = d
+        .files
+        .iter()
+        .filter(|f| f.role == ap_secret_codec::Role::PartStart)
+        .count();
+    assert_eq!(starts, parts.len() - 1, "one part start per later part");
+    let groups = ap_pipeline::layout::groups(&d.files).unwrap();
+    assert_eq!(groups.len(), posted.volumes);
+    assert!(
+        groups.iter().all(|g| !g.par2.is_empty()),
+        "every volume has its own PAR2 set"
+    );
+    // One descriptor and one NZB for the whole set; the secret carries it.
+    let bytes = d.encode().unwrap();
+    assert_eq!(bytes[0], 2, "split sets are descriptor version 2");
+    assert!(ap_secret_codec::Descriptor::decode(&bytes).unwrap() == *d);
+    assert_eq!(posted.nzb, ap_secret_codec::to_nzb(d).to_xml().unwrap());
+
+    let out = dir.path().join("out");
+    fetch(d, &target, &out, &fetch_options(dir.path()), None).unwrap();
+    assert_eq!(snapshot(&src), snapshot(&out));
+
+    // An article lost in every volume of every part: each volume's own PAR2
+    // set rebuilds it.
+    let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), Default::default()).unwrap();
+    let gone = victims(&posted, 100.0);
+    assert_eq!(gone.len(), groups.len());
+    for id in &gone {
+        fs::remove_file(spool.path_for(id)).unwrap();
+    }
+    let out2 = dir.path().join("out2");
+    let fetched = fetch(d, &target, &out2, &fetch_options(dir.path()), None).unwrap();
+    assert_eq!(fetched.missing_articles, gone.len() as u64);
+    assert_eq!(fetched.repaired_volumes, groups.len());
+    assert_eq!(snapshot(&src), snapshot(&out2));
+}
+
 fn inn2_target(connections: usize) -> (Target, ap_tests::NewsServer) {
     let inn = ap_tests::inn2();
     let (host, port) = inn.addr.rsplit_once(':').unwrap();

@@ -6,8 +6,11 @@ use crate::derive::SetKey;
 use crate::files;
 use crate::wire::{Reader, put_bytes, put_varint};
 
-/// The descriptor format this program writes and the newest it reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest descriptor format this program reads. It writes version 1
+/// unless the set is split into parts ([`Role::PartStart`]), which only
+/// version 2 can say; a set that needs no parts stays readable by every
+/// ap-client.
+pub const FORMAT_VERSION: u64 = 2;
 
 /// Limits that keep a hostile descriptor from allocating without bound.
 const MAX_TEXT: usize = 4096;
@@ -15,11 +18,17 @@ const MAX_GROUPS: u64 = 256;
 pub(crate) const MAX_FILES: u64 = 1 << 20;
 const MAX_REPOSTS: u64 = 1 << 20;
 
-/// What a posted file is for; downloaders treat the two differently.
+/// What a posted file is for; downloaders treat data and PAR2 differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
+    /// A volume of the archive begun by the last [`Role::PartStart`] (or of
+    /// the set's first archive).
     Data,
     Par2,
+    /// The first volume of another archive: a very large set is split into
+    /// parts, each its own archive with its own volumes and PAR2 sets.
+    /// Format version 2.
+    PartStart,
 }
 
 /// One posted file, in posting (and NZB) order.
@@ -174,7 +183,8 @@ impl Descriptor {
     pub fn encode(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
         let mut out = Vec::with_capacity(128 + self.files.len());
-        put_varint(&mut out, FORMAT_VERSION);
+        let split = self.files.iter().any(|f| f.role == Role::PartStart);
+        put_varint(&mut out, if split { 2 } else { 1 });
         out.extend_from_slice(self.key.as_bytes());
         put_varint(&mut out, self.date);
         put_varint(&mut out, u64::from(self.article_size));
@@ -231,6 +241,11 @@ impl Descriptor {
             .map(|_| r.string(MAX_TEXT, "group"))
             .collect::<Result<Vec<_>, _>>()?;
         let files = files::decode(&mut r)?;
+        if version < 2 && files.iter().any(|f| f.role == Role::PartStart) {
+            return Err(Error::Invalid(
+                "a version 1 descriptor names a part of a split set".into(),
+            ));
+        }
         let n_reposts = r.varint_max(MAX_REPOSTS, "re-post count")?;
         let mut reposts = Vec::new();
         let mut prev = 0u64;

@@ -33,6 +33,7 @@ pub(crate) fn encode(out: &mut Vec<u8>, files: &[PostedFile]) {
             let role = match files[i].role {
                 Role::Data => 0,
                 Role::Par2 => 1,
+                Role::PartStart => 2,
             };
             ops.push((OP_RUN, role, run as u64, files[i].size));
             i += run;
@@ -58,6 +59,7 @@ pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Vec<PostedFile>, Error> {
                 let role = match r.varint("file role")? {
                     0 => Role::Data,
                     1 => Role::Par2,
+                    2 => Role::PartStart,
                     other => return Err(Error::Invalid(format!("unknown file role {other}"))),
                 };
                 let count = r.varint_max(MAX_FILES, "run length")?;

@@ -193,8 +193,38 @@ fn newer_versions_are_refused_by_name() {
     let err = Descriptor::decode(&bytes).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the secret uses format version 2, newer than this program understands (up to 1); upgrade ap"
+        "the secret uses format version 3, newer than this program understands (up to 2); upgrade ap"
     );
+}
+
+#[test]
+fn split_sets_use_version_2_and_other_sets_stay_version_1() {
+    let plain = set_of_200();
+    assert_eq!(
+        plain.encode().unwrap()[0],
+        1,
+        "a set without parts is version 1"
+    );
+
+    // Two parts: volumes 0-9 form one archive, 10-19 another.
+    let mut split = set_of_200();
+    split.files[10].role = Role::PartStart;
+    let bytes = split.encode().unwrap();
+    assert_eq!(bytes[0], 2);
+    let back = Descriptor::decode(&bytes).unwrap();
+    assert_eq!(back, split);
+    assert_eq!(back.files[10].role, Role::PartStart);
+    // The NZB does not depend on the roles: the same articles either way.
+    assert_eq!(
+        to_nzb(&split).to_xml().unwrap(),
+        to_nzb(&plain).to_xml().unwrap()
+    );
+
+    // A version 1 descriptor cannot name parts.
+    let mut forged = bytes.clone();
+    forged[0] = 1;
+    let err = Descriptor::decode(&forged).unwrap_err();
+    assert!(err.to_string().contains("split set"), "{err}");
 }
 
 #[test]

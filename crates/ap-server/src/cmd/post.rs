@@ -2,52 +2,58 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use anyhow::Context;
-use ap_pipeline::{Config, PostOptions, Progress, ProgressSink, Target};
-use ap_server::cli::PostArgs;
+use ap_pipeline::{Config, PostOptions, PostSettings, Progress, ProgressSink, Target};
+use ap_server::cli::{PostArgs, PostFlags};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub fn run(args: &PostArgs) -> anyhow::Result<()> {
-    let config = Config::load_default()?;
-    // Recipients are checked before anything is read or posted.
-    let mut recipients = args.recipients.clone();
-    recipients.extend(config.recipients.iter().cloned());
-    let mut files = args.recipients_files.clone();
-    files.extend(config.recipients_files.iter().cloned());
-    let public = args.public || (recipients.is_empty() && files.is_empty());
-    let sealed_to = ap_secret_codec::recipients_for_post(&recipients, &files, public)?;
+/// What a post job needs from its flags and the config file, resolved before
+/// anything is read or posted (a bad recipient or size stops it here).
+pub struct Prepared {
+    pub config: Config,
+    pub sealed_to: ap_secret_codec::recipients::Recipients,
+    /// Sealed to the packaged key: anyone with ap-client opens the secret.
+    pub public: bool,
+    pub target: Target,
+    pub options: PostOptions,
+}
 
-    let target = config.target(args.server.as_deref(), args.connections)?;
+pub fn prepare(flags: &PostFlags, title: Option<String>) -> anyhow::Result<Prepared> {
+    let config = Config::load_default()?;
+    let mut recipients = flags.recipients.clone();
+    recipients.extend(config.recipients.iter().cloned());
+    let mut files = flags.recipients_files.clone();
+    files.extend(config.recipients_files.iter().cloned());
+    let public = flags.public || (recipients.is_empty() && files.is_empty());
+    let sealed_to = ap_secret_codec::recipients_for_post(&recipients, &files, public)?;
+    let target = config.target(flags.server.as_deref(), flags.connections)?;
+    let settings = PostSettings {
+        title,
+        groups: flags.groups.clone(),
+        redundancy: flags.redundancy,
+        volume_size: flags.volume_size.clone(),
+        split_above: flags.split_above.clone(),
+        part_size: flags.part_size.clone(),
+        method: Some(flags.method.parse()?),
+    };
+    let options = config.post_options(&settings)?;
+    Ok(Prepared {
+        config,
+        sealed_to,
+        public,
+        target,
+        options,
+    })
+}
+
+pub fn run(args: &PostArgs) -> anyhow::Result<()> {
+    let Prepared {
+        config,
+        sealed_to,
+        public,
+        target,
+        options,
+    } = prepare(&args.settings, args.title.clone())?;
     let data_dir = config.data_dir();
-    let work_dir = data_dir.join("work");
-    std::fs::create_dir_all(&work_dir)
-        .with_context(|| format!("cannot create {}", work_dir.display()))?;
-    let volume_size = match args
-        .volume_size
-        .as_deref()
-        .or(config.volume_size.as_deref())
-    {
-        Some(s) => ap_archive::parse_size(s)?,
-        None => PostOptions::default().volume_size,
-    };
-    let groups = if !args.groups.is_empty() {
-        args.groups.clone()
-    } else if !config.groups.is_empty() {
-        config.groups.clone()
-    } else {
-        PostOptions::default().groups
-    };
-    let options = PostOptions {
-        title: args.title.clone().unwrap_or_default(),
-        groups,
-        domain: config.domain.clone(),
-        article_size: config.article_size.unwrap_or(716_800),
-        redundancy: args.redundancy.or(config.redundancy).unwrap_or(10.0),
-        volume_size,
-        method: args.method.parse()?,
-        work_dir,
-        journal_dir: Some(data_dir.join("journal")),
-        ..PostOptions::default()
-    };
 
     let bars = (!args.json).then(Bars::new);
     let progress: Option<ProgressSink> = match &bars {

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use ap_ledger::{JobState, Ledger, SetInfo};
-use ap_pipeline::{Config, PostOptions, Posted};
+use ap_pipeline::Posted;
 use ap_server::cli::{QueueAddArgs, QueueArgs, QueueCommand, QueueListArgs, QueueRunArgs};
 
 use super::ledger::location;
@@ -57,48 +57,17 @@ fn worker_name() -> String {
 }
 
 fn run_queue(args: &QueueRunArgs) -> anyhow::Result<()> {
-    let config = Config::load_default()?;
-    let mut recipients = args.recipients.clone();
-    recipients.extend(config.recipients.iter().cloned());
-    let mut files = args.recipients_files.clone();
-    files.extend(config.recipients_files.iter().cloned());
-    let public = args.public || (recipients.is_empty() && files.is_empty());
-    let sealed_to = ap_secret_codec::recipients_for_post(&recipients, &files, public)?;
-    let target = config.target(args.server.as_deref(), args.connections)?;
-    let work_dir = config.data_dir().join("work");
-    std::fs::create_dir_all(&work_dir)
-        .with_context(|| format!("cannot create {}", work_dir.display()))?;
-    let volume_size = match args
-        .volume_size
-        .as_deref()
-        .or(config.volume_size.as_deref())
-    {
-        Some(s) => ap_archive::parse_size(s)?,
-        None => PostOptions::default().volume_size,
-    };
-    let groups = if !args.groups.is_empty() {
-        args.groups.clone()
-    } else if !config.groups.is_empty() {
-        config.groups.clone()
-    } else {
-        PostOptions::default().groups
-    };
+    let super::post::Prepared {
+        sealed_to,
+        target,
+        options,
+        ..
+    } = super::post::prepare(&args.settings, None)?;
     let ledger = Ledger::open(&location(args.at.ledger.as_deref())?)?;
     let worker = worker_name();
     let mut posted_jobs = 0usize;
     let mut failed = 0usize;
     while let Some(job) = ledger.take_next(&worker)? {
-        let options = PostOptions {
-            title: String::new(),
-            groups: groups.clone(),
-            domain: config.domain.clone(),
-            article_size: config.article_size.unwrap_or(716_800),
-            redundancy: args.redundancy.or(config.redundancy).unwrap_or(10.0),
-            volume_size,
-            method: args.method.parse()?,
-            work_dir: work_dir.clone(),
-            ..PostOptions::default()
-        };
         eprintln!("ap-server: job {}: posting {}", job.job_id, job.source_dir);
         ledger.advance(&job.job_id, &worker, JobState::Posting, None, None)?;
         let source = std::path::Path::new(&job.source_dir);
