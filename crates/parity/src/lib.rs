@@ -16,23 +16,24 @@
 //! which a stream that is posted as it is produced cannot offer. The
 //! pipeline needs slices in any order while the archive is still being
 //! written, file MD5s that arrive later, and a spill file instead of a
-//! second pass. Measured here (2 shared cores of a Zen 5 EPYC with
-//! AVX-512 + GFNI, load average 10-11 from other builds; 1 GiB random;
-//! interleaved runs of the `par2create` example, which is `ap-server par2`
-//! without the server's build; wall times swing with the other jobs on the
-//! machine, CPU times much less):
+//! second pass. Measured by `cargo xtask bench par2` (2 shared cores of a
+//! Zen 5 EPYC with AVX-512 + GFNI, load average 3.5-5.6 from other
+//! builds; 1 GiB random; median of 3 interleaved runs; wall times swing
+//! with the other jobs on the machine, CPU times much less):
 //!
 //! | 768000-byte slices, 10% | wall | CPU | peak RSS |
 //! |---|---|---|---|
-//! | ours | 3.6-4.0 s | 2.4 s | 303 MiB |
-//! | par2cmdline-turbo 1.4.0 | 5.6-5.8 s | 3.4 s | 124 MiB |
-//! | parmesan 0.5.8 | 4.5-6.2 s | 3.4-3.6 s | 325 MiB |
+//! | `ap-server par2` | 2.31 s | 2.47 s | 312 MiB |
+//! | par2cmdline-turbo 1.4.0 | 4.49 s | 3.44 s | 125 MiB |
+//! | parmesan 0.5.8 | 3.64 s | 3.57 s | 331 MiB |
 //!
-//! With 100 recovery slices of 1 MiB: ours 3.7-3.9 s wall, 2.2-2.3 s CPU;
-//! turbo 4.8-5.2 s, 2.8-2.9 s; parmesan 5.4-6.2 s, 3.1-3.2 s. Peak memory
-//! stays under the recovery size plus 256 MiB (batches take at most 192
-//! MiB). Repairing one missing volume of ten (102 MiB each, 12%):
-//! `ap-client repair` 3.2-5.3 s, par2cmdline 66-86 s, both byte-identical.
+//! With 100 recovery slices of 1 MiB: ours 1.54 s wall, 2.36 s CPU;
+//! turbo 1.89 s, 2.97 s; parmesan 1.81 s, 3.24 s. On a quiet machine
+//! (load 1) the `par2create` example took 1.6 s and 1.5 s where turbo took
+//! 2.1-2.3 s and 1.9-2.0 s. Peak memory stays under the recovery size plus
+//! 256 MiB (batches take at most 192 MiB). Repairing one lost volume of
+//! sixteen (1 GiB, 10%): `ap-client repair` 1.50 s, turbo 1.64 s,
+//! par2cmdline 14.6 s, parmesan 5.6 s, all byte-identical.
 //! Where the time goes (perf, 768000-byte slices): 45% the file's MD5 chain
 //! (the one serial part, on a thread of its own), 35% the GF kernel, the
 //! rest reading, CRC32 and writing. What makes the difference:
