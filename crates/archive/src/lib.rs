@@ -99,7 +99,7 @@ pub use sample::compressible;
 pub use sink::{DirSink, MemorySink, VolumeSink, volume_file_name};
 pub use volume::{MIN_VOLUME_SIZE, VolumeSet};
 pub use walk::{Entry, EntryKind, Tree, Warning, scan};
-pub use writer::{Method, Summary, WriteOptions, write_archive};
+pub use writer::{COMPRESS_IN_MEMORY, Method, Summary, WriteOptions, write_archive};
 
 /// Parses a size such as `50M`, `20G`, `700k` or `1048576` (binary units:
 /// k = 1024). Used for `--volume-size`.

@@ -57,7 +57,16 @@ pub struct WriteOptions {
     /// job can then re-create the volumes it already posted. Use a secret
     /// seed (the pipeline derives it from the set key), one per set.
     pub iv_seed: Option<[u8; 32]>,
+    /// LZMA2 folders holding at most this many bytes in all are compressed
+    /// (and encrypted) into memory before the first byte goes out, so every
+    /// size is known up front and the volumes still stream in order: a
+    /// media folder with a few compressible text files is not staged on
+    /// disk for their sake. Above it, the start header is held back.
+    pub compress_in_memory: u64,
 }
+
+/// The default of [`WriteOptions::compress_in_memory`].
+pub const COMPRESS_IN_MEMORY: u64 = 64 << 20;
 
 impl Default for WriteOptions {
     fn default() -> Self {
@@ -68,6 +77,7 @@ impl Default for WriteOptions {
             volume_size: 20 << 30,
             kdf_power: DEFAULT_KDF_POWER,
             iv_seed: None,
+            compress_in_memory: COMPRESS_IN_MEMORY,
         }
     }
 }
@@ -116,10 +126,12 @@ fn threads(opt: u32) -> u32 {
 
 /// Writes `tree` as an encrypted 7z archive into `sink`, split in volumes.
 ///
-/// With no LZMA2 folder (method copy, or auto on incompressible data) every
-/// size is known before the first byte, so the header is computed first and
-/// the volumes stream strictly in order. Otherwise the 32-byte start header
-/// of volume 0 is held back and delivered last through `patch_start`.
+/// With no LZMA2 folder (method copy, or auto on incompressible data), or
+/// LZMA2 folders small enough to code in memory first
+/// ([`WriteOptions::compress_in_memory`]), every size is known before the
+/// first byte, so the header is computed first and the volumes stream
+/// strictly in order. Otherwise the 32-byte start header of volume 0 is held
+/// back and delivered last through `patch_start`.
 pub fn write_archive<S: VolumeSink>(
     tree: &Tree,
     password: &Password,
@@ -163,7 +175,38 @@ pub fn write_archive<S: VolumeSink>(
                 .collect(),
         });
     }
-    let known_up_front = plan.iter().all(|r| r.coder == RunCoder::Copy);
+    // Small LZMA2 folders: coded into memory now (their IVs are the ones
+    // they get below, so the bytes are final), which makes every size known.
+    let lzma_bytes: u64 = plan
+        .iter()
+        .zip(&folders)
+        .filter(|(r, _)| r.coder == RunCoder::Lzma2)
+        .map(|(_, f)| f.unpacked)
+        .sum();
+    let mut precoded: Vec<Option<Vec<u8>>> = plan.iter().map(|_| None).collect();
+    if lzma_bytes > 0 && lzma_bytes <= options.compress_in_memory {
+        for ((run, folder), slot) in plan.iter().zip(folders.iter_mut()).zip(&mut precoded) {
+            if run.coder != RunCoder::Lzma2 {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            let aes = AesWriter::new(&mut bytes, &key, &aes_iv(&folder.aes_props));
+            let (coded, packed) =
+                lzma_folder(tree, &run.entries, aes, &lzma, threads(options.threads))?;
+            if packed != bytes.len() as u64 {
+                return Err(Error::Format(
+                    "a folder coded in memory differs from its length".into(),
+                ));
+            }
+            folder.coded = coded;
+            folder.packed = packed;
+            *slot = Some(bytes);
+        }
+    }
+    let known_up_front = plan
+        .iter()
+        .zip(&precoded)
+        .all(|(r, p)| r.coder == RunCoder::Copy || p.is_some());
     let held = if known_up_front {
         0
     } else {
@@ -187,7 +230,11 @@ pub fn write_archive<S: VolumeSink>(
         out.write_all(&start).map_err(ctx)?;
         upfront = Some((packed, next));
     }
-    for (run, folder) in plan.iter().zip(folders.iter_mut()) {
+    for ((run, folder), precoded) in plan.iter().zip(folders.iter_mut()).zip(precoded) {
+        if let Some(bytes) = precoded {
+            out.write_all(&bytes).map_err(ctx)?;
+            continue;
+        }
         let iv = aes_iv(&folder.aes_props);
         let aes = AesWriter::new(&mut out, &key, &iv);
         let (coded, packed) = match run.coder {
@@ -196,7 +243,10 @@ pub fn write_archive<S: VolumeSink>(
                 lzma_folder(tree, &run.entries, aes, &lzma, threads(options.threads))?
             }
         };
-        if known_up_front && (coded != folder.coded || packed != folder.packed) {
+        if known_up_front
+            && run.coder == RunCoder::Copy
+            && (coded != folder.coded || packed != folder.packed)
+        {
             return Err(Error::Format(
                 "copy folder size differs from its plan".into(),
             ));

@@ -12,10 +12,27 @@ use ap_archive::{
 use common::{PASSWORD, assert_same_tree, fixture, sevenzip, sevenzip_ok};
 
 fn write(src: &Path, out: &Path, method: Method, volume_size: u64) -> ap_archive::Summary {
+    write_with(
+        src,
+        out,
+        method,
+        volume_size,
+        ap_archive::COMPRESS_IN_MEMORY,
+    )
+}
+
+fn write_with(
+    src: &Path,
+    out: &Path,
+    method: Method,
+    volume_size: u64,
+    compress_in_memory: u64,
+) -> ap_archive::Summary {
     let tree = scan(src).unwrap();
     let options = WriteOptions {
         method,
         volume_size,
+        compress_in_memory,
         ..WriteOptions::default()
     };
     let pw = Password::new(PASSWORD).unwrap();
@@ -28,12 +45,23 @@ fn write(src: &Path, out: &Path, method: Method, volume_size: u64) -> ap_archive
 }
 
 fn check_with_7zip(method: Method, volume_size: u64) {
+    check_with_7zip_at(method, volume_size, ap_archive::COMPRESS_IN_MEMORY);
+}
+
+/// `compress_in_memory` 0 makes LZMA2 folders go out as they are coded,
+/// with the start header held back and written last.
+fn check_with_7zip_at(method: Method, volume_size: u64, compress_in_memory: u64) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     fixture(&src);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let summary = write(&src, &out, method, volume_size);
+    let summary = write_with(&src, &out, method, volume_size, compress_in_memory);
+    assert_eq!(
+        summary.start_held_back,
+        compress_in_memory == 0 && method != Method::Copy,
+        "{summary:?}"
+    );
     if volume_size < 1 << 20 {
         assert!(
             summary.volumes.len() > 3,
@@ -103,6 +131,16 @@ fn lzma2_single_volume() {
 #[test]
 fn lzma2_many_volumes() {
     check_with_7zip(Method::Lzma2, 20 << 10);
+}
+
+#[test]
+fn lzma2_many_volumes_start_header_last() {
+    check_with_7zip_at(Method::Lzma2, 20 << 10, 0);
+}
+
+#[test]
+fn auto_many_volumes_start_header_last() {
+    check_with_7zip_at(Method::Auto, 50 << 10, 0);
 }
 
 #[test]

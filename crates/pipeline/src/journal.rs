@@ -41,6 +41,10 @@ pub(crate) struct State {
     pub split_above: u64,
     #[serde(default = "never")]
     pub part_size: u64,
+    /// Journals written before LZMA2 folders were coded in memory staged
+    /// them all: the same bytes as a limit of 0.
+    #[serde(default)]
+    pub compress_in_memory: u64,
     pub method: String,
 }
 
@@ -250,6 +254,7 @@ mod tests {
             volume_size: 1 << 30,
             split_above: u64::MAX,
             part_size: 20 << 30,
+            compress_in_memory: 0,
             method: "auto".into(),
         }
     }

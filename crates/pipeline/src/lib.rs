@@ -45,9 +45,12 @@
 //!   The archive is byte-repeatable (IVs from a seed derived from K), so a
 //!   re-post of a lost data article writes the archive again into a sink
 //!   that keeps only that article, and checks its CRC against the first post.
-//! - LZMA2 folders (method lzma2, or auto when a file compresses): packed
-//!   sizes are known only as they are written and the start header comes
-//!   last, so each volume is written to the work directory and posted (with
+//! - Compressible data up to [`PostOptions::compress_in_memory`] (64 MiB:
+//!   the text files of a media folder) is compressed in memory first; then
+//!   every size is known and the set streams as above.
+//! - More LZMA2 data than that (method lzma2, or auto when a file
+//!   compresses): packed sizes are known only as they are written and the
+//!   start header comes last, so each volume is written to the work directory and posted (with
 //!   its PAR2 set) as soon as it is complete, then deleted; volume 1 waits
 //!   for its start header and is posted last. Temp space: the first volume,
 //!   the volume being written and PAR2 files. Re-posts write the archive

@@ -38,6 +38,10 @@ pub struct PostOptions {
     pub method: Method,
     /// 7zAES key stretching (2^power SHA-256 rounds).
     pub kdf_power: u8,
+    /// Compressible data up to this size is compressed in memory first, so
+    /// the volumes still stream with no staging on disk
+    /// ([`ap_archive::WriteOptions::compress_in_memory`]).
+    pub compress_in_memory: u64,
     /// Staging folder for volumes and PAR2 files (removed after the job).
     pub work_dir: PathBuf,
     /// Memory for each volume's PAR2 recovery data; beyond it, a spill file.
@@ -64,6 +68,7 @@ impl Default for PostOptions {
             part_size: 20 << 30,
             method: Method::Auto,
             kdf_power: ap_archive::DEFAULT_KDF_POWER,
+            compress_in_memory: ap_archive::COMPRESS_IN_MEMORY,
             work_dir: std::env::temp_dir(),
             par2_memory: 1 << 30,
             check_delay: Duration::from_millis(200),
@@ -137,6 +142,7 @@ pub fn post(
         volume_size: options.volume_size,
         split_above: options.split_above,
         part_size: options.part_size,
+        compress_in_memory: options.compress_in_memory,
         method: method_name(options.method).into(),
     };
     let (journal, resumed) = match &options.journal_dir {
@@ -157,6 +163,7 @@ pub fn post(
     options.volume_size = state.volume_size;
     options.split_above = state.split_above;
     options.part_size = state.part_size;
+    options.compress_in_memory = state.compress_in_memory;
     options.method = state.method.parse()?;
     let mut descriptor = Descriptor {
         key: state.set_key()?,
@@ -269,6 +276,7 @@ fn post_staged(
         kdf_power: options.kdf_power,
         // Byte-repeatable: a re-post can produce a volume's bytes again.
         iv_seed: Some(iv_seed(&key, part)),
+        compress_in_memory: options.compress_in_memory,
         ..WriteOptions::default()
     };
 

@@ -270,9 +270,11 @@ fn inn2_round_trip_then_repair_after_cancels() {
     make_tree(&src);
     let mut opts = options(dir.path());
     opts.groups = vec![inn.group.clone()];
+    // Auto compresses the text files; with no memory for them the volumes
+    // are staged first.
+    opts.compress_in_memory = 0;
     let posted = post(&src, &opts, &target, None).unwrap();
     assert!(!posted.embedded_spool);
-    // Auto compresses the text files: the volumes are staged first.
     assert!(!posted.streamed);
     assert_eq!(posted.reposted, 0);
 
@@ -383,6 +385,8 @@ fn lost_article_is_posted_again(method: ap_archive::Method) {
     });
     let mut opts = options(dir.path());
     opts.method = method;
+    // Compressed folders take the staged path.
+    opts.compress_in_memory = 0;
     opts.check_delay = Duration::from_millis(1500);
     let posted = post(&src, &opts, &target, None).unwrap();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -406,7 +410,7 @@ fn lost_article_is_posted_again(method: ap_archive::Method) {
 }
 
 #[test]
-fn compressed_archives_are_staged_and_come_back_too() {
+fn compressed_archives_are_staged_or_streamed_and_come_back_too() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     fs::create_dir_all(src.join("docs")).unwrap();
@@ -422,10 +426,28 @@ fn compressed_archives_are_staged_and_come_back_too() {
     };
     let mut opts = options(dir.path());
     opts.method = ap_archive::Method::Lzma2;
+    opts.compress_in_memory = 0;
     let posted = post(&src, &opts, &target, None).unwrap();
     assert!(!posted.streamed);
     assert!(posted.archive_bytes < posted.data_bytes);
     let out = dir.path().join("out");
+    fetch(
+        &posted.descriptor,
+        &target,
+        &out,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(snapshot(&src), snapshot(&out));
+
+    // With memory for them (the default) the same folder streams: no
+    // volume is staged on disk, and it comes back the same.
+    opts.compress_in_memory = ap_archive::COMPRESS_IN_MEMORY;
+    let posted = post(&src, &opts, &target, None).unwrap();
+    assert!(posted.streamed);
+    assert!(posted.archive_bytes < posted.data_bytes);
+    let out = dir.path().join("out-streamed");
     fetch(
         &posted.descriptor,
         &target,
