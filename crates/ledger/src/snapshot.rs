@@ -104,6 +104,9 @@ pub(crate) fn seal_dir(dir: &Path, recipients: &Recipients, out: &Path) -> Resul
         volume_size: 1 << 50,
         kdf_power: 10,
         iv_seed: None,
+        // The snapshot goes to a file: nothing streams, so nothing is
+        // worth holding in memory.
+        compress_in_memory: 0,
     };
     let (sink, _) = ap_archive::write_archive(&tree, &password, &options, MemorySink::default())?;
     let seven = sink.volumes.concat();
