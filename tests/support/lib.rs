@@ -55,6 +55,20 @@ pub fn inn2() -> NewsServer {
     server
 }
 
+/// `n` bytes that do not compress (xorshift64 from `seed`), the same for
+/// the same seed: test data that must stay its size in a 7z or an age file.
+pub fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// The workspace root (the folder holding the top-level Cargo.toml).
 pub fn repo_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -20,18 +20,6 @@ use ap_pipeline::{PostOptions, Target};
 const CONTROL_PORT: u16 = 16793;
 const SABNZBD_PORT: u16 = 16794;
 
-fn noise(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// Relative path of every file under `root` to its contents.
 fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -64,9 +52,13 @@ fn post_damaged_set(inn: &ap_tests::NewsServer, damaged: usize) -> Damaged {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     fs::create_dir_all(src.join("nested/deeper")).unwrap();
-    fs::write(src.join("large.bin"), noise(3, 3_000_000)).unwrap();
+    fs::write(src.join("large.bin"), ap_tests::noise(3, 3_000_000)).unwrap();
     fs::write(src.join("small.txt"), b"small\n").unwrap();
-    fs::write(src.join("nested/deeper/leaf.bin"), noise(4, 200_000)).unwrap();
+    fs::write(
+        src.join("nested/deeper/leaf.bin"),
+        ap_tests::noise(4, 200_000),
+    )
+    .unwrap();
     fs::write(src.join("nested/notes.txt"), "notes\n".repeat(300)).unwrap();
 
     let (host, port) = inn.addr.rsplit_once(':').unwrap();

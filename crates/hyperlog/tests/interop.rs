@@ -13,15 +13,7 @@ const SEED_JS: &str = include_str!("js/seed.js");
 
 fn snapshot(len: usize, seed: u64) -> Vec<u8> {
     // Incompressible-looking bytes, like an age file.
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    ap_tests::noise(seed, len)
 }
 
 fn hex(b: &[u8]) -> String {

@@ -13,29 +13,16 @@ use std::time::{Duration, SystemTime};
 use ap_nntp_post::{Password, ServerConfig};
 use ap_pipeline::{FetchOptions, PostOptions, Posted, Target, fetch, post};
 
-/// A small PRNG so the test data does not compress.
-fn noise(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn make_tree(root: &Path) {
     fs::create_dir_all(root.join("nested/deeper/deepest")).unwrap();
     fs::create_dir_all(root.join("empty dir")).unwrap();
-    fs::write(root.join("large.bin"), noise(1, 5_000_000)).unwrap();
+    fs::write(root.join("large.bin"), ap_tests::noise(1, 5_000_000)).unwrap();
     fs::write(root.join("small.txt"), b"small file\n").unwrap();
     fs::write(root.join("empty"), b"").unwrap();
     fs::write(root.join("naïve ünïcødé 日本.txt"), "non-ASCII name\n").unwrap();
     fs::write(
         root.join("nested/deeper/deepest/leaf.bin"),
-        noise(2, 300_000),
+        ap_tests::noise(2, 300_000),
     )
     .unwrap();
     fs::write(root.join("nested/mid.txt"), "middle\n".repeat(1000)).unwrap();
@@ -419,7 +406,7 @@ fn compressed_archives_are_staged_or_streamed_and_come_back_too() {
         "compressible text\n".repeat(200_000),
     )
     .unwrap();
-    fs::write(src.join("random.bin"), noise(9, 500_000)).unwrap();
+    fs::write(src.join("random.bin"), ap_tests::noise(9, 500_000)).unwrap();
     let target = Target::Spool {
         dir: dir.path().join("spool"),
         connections: 2,
