@@ -17,6 +17,7 @@ pub const API_KEY: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 /// A running SABnzbd; killed when dropped.
 pub struct Sabnzbd {
     pub port: u16,
+    dir: std::path::PathBuf,
     child: Child,
 }
 
@@ -56,7 +57,11 @@ impl Sabnzbd {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("starting sabnzbdplus: {e}: {}", crate::INSTALL_HINT));
-        let sab = Sabnzbd { port, child };
+        let sab = Sabnzbd {
+            port,
+            dir: dir.to_path_buf(),
+            child,
+        };
         let up = (0..300).any(|_| {
             std::thread::sleep(Duration::from_millis(200));
             sab.api("mode=version")
@@ -64,6 +69,13 @@ impl Sabnzbd {
         });
         assert!(up, "SABnzbd did not answer on 127.0.0.1:{port} within 60 s");
         sab
+    }
+
+    /// The last `lines` lines of SABnzbd's log, for a failing test's message.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = fs::read_to_string(self.dir.join("logs/sabnzbd.log")).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// `http://127.0.0.1:PORT`, for `ap-client send --sabnzbd`.

@@ -217,10 +217,10 @@ fn nzbget_repairs_and_unpacks_a_set_from_the_nzb_of_ap_client() {
 #[test]
 fn sabnzbd_repairs_and_unpacks_a_set_sent_by_ap_client() {
     let inn = ap_tests::inn2();
-    // SABnzbd 3.7 repairs one damaged volume of an obfuscated set; with two
-    // it pairs only the first PAR2 set with its renamed volume (NZBGet, above,
-    // repairs both).
-    let damaged = post_damaged_set(&inn, 1);
+    // Two damaged volumes, each with its own PAR2 set: SABnzbd pairs sets
+    // and volumes by the names in the NZB (with only the articles'
+    // obfuscated names it failed about half the runs).
+    let damaged = post_damaged_set(&inn, 2);
     let root = damaged.dir.path().join("sabnzbd");
     fs::create_dir_all(&root).unwrap();
     let sab = ap_tests::sabnzbd::Sabnzbd::start(&root, &inn, SABNZBD_PORT, 4);
@@ -248,14 +248,23 @@ fn sabnzbd_repairs_and_unpacks_a_set_sent_by_ap_client() {
             .any(|s| last.contains(s))
     });
     assert!(finished, "SABnzbd did not finish within 120 s: {last}");
-    assert!(last.contains("\"status\":\"Completed\""), "history: {last}");
+    assert!(
+        last.contains("\"status\":\"Completed\""),
+        "history: {last}\nlog:\n{}",
+        sab.log_tail(60)
+    );
     assert!(last.contains("Repaired"), "SABnzbd did not repair: {last}");
 
-    // SABnzbd puts the unpacked tree under complete/<job name>.
+    // SABnzbd puts the unpacked tree under complete/<job name>. Its PAR2
+    // clean-up deletes the recovery files it queued, not those whose one
+    // article came in with the first articles of every file, before the
+    // index that names them: those stay beside the result.
     let job = root.join("complete/ap-sab-test");
+    let mut result = files(&job);
+    result.retain(|p, _| p.extension().is_none_or(|e| e != "par2"));
     assert_eq!(
         files(&damaged.src),
-        files(&job),
+        result,
         "SABnzbd's result differs from the source"
     );
 }

@@ -54,7 +54,7 @@ mod wire;
 pub use derive::SetKey;
 pub use descriptor::{Descriptor, FORMAT_VERSION, PostedFile, Repost, Role, SubjectStyle};
 pub use error::Error;
-pub use nzb::{subject, to_nzb};
+pub use nzb::{file_names, subject, to_nzb};
 pub use recipients::{
     PACKAGED_RECIPIENT, parse_recipient, read_identity_file, recipients_for_post,
 };
