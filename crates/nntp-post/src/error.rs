@@ -87,6 +87,15 @@ pub enum Error {
     /// The configuration cannot work.
     #[error("invalid posting configuration: {0}")]
     Config(String),
+    /// Article after article was given up, none posted in between.
+    #[error(
+        "news server {host} refused {count} articles in a row, the last with {reply:?}: stopping (check the server's disk and logs, and that the account may post to these groups)"
+    )]
+    Refusing {
+        host: String,
+        count: u32,
+        reply: String,
+    },
     /// The poster stopped (a fatal error ended it); `finish` tells why.
     #[error("the poster has stopped; call finish() for the reason")]
     Stopped,

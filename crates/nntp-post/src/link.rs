@@ -38,6 +38,11 @@ pub struct RetryPolicy {
     /// First backoff; doubles on each retry up to `max_backoff`.
     pub backoff: Duration,
     pub max_backoff: Duration,
+    /// Articles given up one after another, none posted in between, after
+    /// which the job stops: a server that refuses everything (a full disk,
+    /// a filter, an account without posting rights) would otherwise take
+    /// every article through all its attempts, which is hours, not an error.
+    pub max_failed_in_a_row: u32,
 }
 
 impl Default for RetryPolicy {
@@ -47,6 +52,7 @@ impl Default for RetryPolicy {
             connect_attempts: 3,
             backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(15),
+            max_failed_in_a_row: 8,
         }
     }
 }

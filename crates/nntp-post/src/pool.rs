@@ -1,6 +1,7 @@
 //! The posting pool: N connection slots over one or more servers, fed from
 //! a bounded queue, each retrying its article until it is on the server.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     pub retry: RetryPolicy,
     pub events: Option<EventSink>,
     pub fatal: Mutex<Option<Error>>,
+    /// Articles given up since the last one posted (any connection).
+    failed_in_a_row: AtomicU32,
     pub stop: watch::Sender<bool>,
     pub report: Mutex<PostReport>,
 }
@@ -162,6 +165,7 @@ impl Poster {
             retry: config.retry,
             events,
             fatal: Mutex::new(None),
+            failed_in_a_row: AtomicU32::new(0),
             stop,
             report: Mutex::new(PostReport::default()),
         });
@@ -256,6 +260,7 @@ async fn post_one(
         let (reason, drop) = match step {
             Step::Retry { reason, drop } => (reason, drop),
             done => {
+                sh.failed_in_a_row.store(0, Ordering::Relaxed);
                 link.state(ConnState::Idle);
                 let bytes = article.wire_len();
                 sh.report(|r| {
@@ -294,9 +299,17 @@ async fn post_one(
                 &sh.events,
                 Event::Failed {
                     message_id: id.to_string(),
-                    reason,
+                    reason: reason.clone(),
                 },
             );
+            let count = sh.failed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+            if count >= sh.retry.max_failed_in_a_row.max(1) {
+                return Err(Error::Refusing {
+                    host: link.host().to_string(),
+                    count,
+                    reply: reason,
+                });
+            }
             return Ok(());
         }
         sh.report(|r| r.retries += 1);

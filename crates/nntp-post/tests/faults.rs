@@ -50,6 +50,7 @@ fn config(server: ServerConfig, check: Option<ServerConfig>) -> PostConfig {
         connect_attempts: 10,
         backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(300),
+        ..RetryPolicy::default()
     };
     // The check goes straight to the server, past the proxy.
     cfg.check = Some(CheckConfig {
@@ -220,5 +221,59 @@ async fn reposting_a_set_confirms_duplicates_and_stores_nothing_twice() {
     let stats = server.spool().stats();
     assert_eq!((stats.stored, stats.duplicates), (40, 40));
     assert_eq!(server.spool().article_files().unwrap().len(), 40);
+    server.shutdown().await;
+}
+
+/// A server that refuses every article (here: the proxy answers each POST
+/// with 441) stops the job after a few articles with one error that names
+/// the host and the reply, instead of taking every article through all its
+/// attempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_every_article_stops_the_job_with_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path(), SpoolConfig::default()).unwrap();
+    let server = SpoolServer::bind("127.0.0.1:0".parse().unwrap(), spool)
+        .await
+        .unwrap();
+    let faults = FaultConfig {
+        reject_441: 1.0,
+        ..FaultConfig::default()
+    };
+    let proxy = FaultProxy::start("127.0.0.1:0".parse().unwrap(), server.local_addr(), faults)
+        .await
+        .unwrap();
+    let mut cfg = PostConfig::new(vec![common::plain(proxy.local_addr(), 3)]);
+    cfg.retry = RetryPolicy {
+        max_attempts: 3,
+        backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        max_failed_in_a_row: 4,
+        ..RetryPolicy::default()
+    };
+    let tag = run_tag();
+    let (queue, job) = ap_nntp_post::Poster::start(cfg, None).unwrap();
+    let producer = tokio::spawn(async move {
+        for i in 0..500 {
+            // Sending fails once the job has stopped: that is the point.
+            if queue
+                .send(common::article(&tag, i, body(i as u64, 4096)))
+                .await
+                .is_err()
+            {
+                return i;
+            }
+        }
+        500
+    });
+    let err = job.finish().await.unwrap_err();
+    let queued = producer.await.unwrap();
+    let text = err.to_string();
+    assert!(
+        matches!(err, ap_nntp_post::Error::Refusing { count: 4, .. }),
+        "{text}"
+    );
+    assert!(text.contains("127.0.0.1") && text.contains("441"), "{text}");
+    assert!(queued < 500, "the job went on taking articles: {queued}");
+    assert_eq!(server.spool().stats().stored, 0);
     server.shutdown().await;
 }
