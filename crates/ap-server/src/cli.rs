@@ -173,7 +173,8 @@ pub struct PostFlags {
     /// PAR2 recovery in percent of each volume (default: the config file's, else 10).
     #[arg(long, value_name = "PCT")]
     pub redundancy: Option<f64>,
-    /// Bytes per 7z volume, e.g. 700M or 20G (default: the config file's, else 20G).
+    /// Bytes per 7z volume, each with its own PAR2 set, e.g. 700M or 2G
+    /// (default: the config file's, else 1G; PAR2 work per byte grows with it).
     #[arg(long, value_name = "SIZE")]
     pub volume_size: Option<String>,
     /// Split sets with more data than this into parts, each its own archive

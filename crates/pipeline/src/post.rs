@@ -30,6 +30,13 @@ pub struct PostOptions {
     pub line_length: u16,
     /// PAR2 recovery, percent of each volume.
     pub redundancy: f64,
+    /// Bytes per 7z volume; each volume has its own PAR2 set. PAR2's work
+    /// is the volume's bytes times its recovery slices, so it grows with
+    /// the square of the volume size: at one article per slice and 10%, a
+    /// 1 GiB volume costs about 0.7 CPU s per GB (AVX-512 GFNI), a 20 GiB
+    /// one 14, which would make PAR2, not the network, the limit of a
+    /// terabyte post. 1 GiB (1498 slices, 150 recovery) keeps repair
+    /// within a volume robust and its recovery data (100 MiB) in memory.
     pub volume_size: u64,
     /// Sets with more data than this are split into parts ([`crate::parts`]).
     pub split_above: u64,
@@ -63,7 +70,7 @@ impl Default for PostOptions {
             article_size: 716_800,
             line_length: 128,
             redundancy: 10.0,
-            volume_size: 20 << 30,
+            volume_size: 1 << 30,
             split_above: 200 << 30,
             part_size: 20 << 30,
             method: Method::Auto,
