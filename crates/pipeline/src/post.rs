@@ -17,7 +17,7 @@ use crate::progress::{Progress, ProgressSink, emit};
 use crate::regen::{Want, regenerate};
 use crate::sink::{PostSink, SinkConfig};
 use crate::target::{Running, Target};
-use crate::upload::{Source, Uploader};
+use crate::upload::{Confirmations, Source, Uploader};
 
 /// Settings of a post job.
 #[derive(Debug, Clone)]
@@ -291,7 +291,13 @@ fn post_staged(
     if let Some(j) = &journal {
         up.skip = j.confirmed.clone();
     }
-    let (queue, job) = running.start_job(runtime, options.check_delay, progress, &journal)?;
+    let (queue, job) = running.start_job(
+        runtime,
+        options.check_delay,
+        progress,
+        &journal,
+        &up.confirmations,
+    )?;
     up.set_queue(Some(queue))?;
     let (mut volumes, mut archive_bytes, mut first_file, mut streamed) = (0, 0, 0, true);
     for (p, part) in parts.iter().enumerate() {
@@ -357,7 +363,13 @@ fn post_staged(
             });
         }
         round += 1;
-        let (queue, job) = running.start_job(runtime, options.check_delay, progress, &journal)?;
+        let (queue, job) = running.start_job(
+            runtime,
+            options.check_delay,
+            progress,
+            &journal,
+            &up.confirmations,
+        )?;
         up.set_queue(Some(queue))?;
         let mut missing: Vec<(u32, u32)> = report
             .missing
@@ -462,11 +474,9 @@ fn check_failed(report: &PostReport) -> Result<()> {
 pub(crate) fn pool_events(
     progress: &Option<ProgressSink>,
     journal: &Option<Arc<Journal>>,
+    confirmations: &Arc<Confirmations>,
 ) -> Option<EventSink> {
-    if progress.is_none() && journal.is_none() {
-        return None;
-    }
-    let (sink, journal) = (progress.clone(), journal.clone());
+    let (sink, journal, confirmations) = (progress.clone(), journal.clone(), confirmations.clone());
     Some(Arc::new(move |e: &Event| match e {
         Event::BytesSent { bytes, .. } => emit(&sink, Progress::Transfer(*bytes)),
         Event::Posted { message_id, .. } => {
@@ -474,6 +484,10 @@ pub(crate) fn pool_events(
                 j.confirmed(message_id);
             }
         }
+        Event::Checked {
+            message_id,
+            present: true,
+        } => confirmations.found(message_id),
         _ => {}
     }))
 }

@@ -334,7 +334,7 @@ pub(crate) fn post_par2(
             },
             Source::File(p.clone()),
         );
-        up.post_file(index, p, |_| Ok(()))?;
+        up.post_file_until_checked(index, p)?;
     }
     Ok(())
 }

@@ -105,9 +105,10 @@ impl Running {
         check_delay: Duration,
         progress: &Option<ProgressSink>,
         journal: &Option<std::sync::Arc<crate::journal::Journal>>,
+        confirmations: &std::sync::Arc<crate::upload::Confirmations>,
     ) -> Result<(ArticleSender, PostJob)> {
         let config = post_config(self.servers.clone(), check_delay);
-        let events = pool_events(progress, journal);
+        let events = pool_events(progress, journal, confirmations);
         let _guard = runtime.enter();
         Ok(Poster::start(config, events)?)
     }
