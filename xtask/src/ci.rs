@@ -55,6 +55,33 @@ pub fn ci() -> Result<()> {
         "--profile",
         "ci",
     ]))?;
+    // The ledger on S3 (its `s3` feature, off by default: it brings the AWS
+    // SDK) against moto's S3 server. The whole package, not just the `s3`
+    // test: that builds the example binaries its child processes run with
+    // the feature too.
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "ap-ledger",
+        "--features",
+        "s3",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "nextest",
+        "run",
+        "-p",
+        "ap-ledger",
+        "--features",
+        "s3",
+        "--locked",
+        "--profile",
+        "ci",
+    ]))?;
     // Every benchmark once on small inputs, each tool's output checked, so the
     // harness cannot rot; no speed is asserted here.
     run(cargo().args(["xtask", "bench", "all", "--quick"]))?;

@@ -82,6 +82,10 @@ const PEERS: &[Peer] = &[
     Peer { name: "python pyarrow", source: Source::Pip { package: "pyarrow", version: "26.0.1" } },
     Peer { name: "python duckdb", source: Source::Pip { package: "duckdb", version: "2.0.0" } },
     Peer { name: "python sabctools", source: Source::Pip { package: "sabctools", version: "9.7.2" } },
+    // moto's server mode: the S3-compatible store of the ledger's `s3` test.
+    Peer { name: "python moto (S3 server)", source: Source::Pip { package: "moto", version: "5.2.5" } },
+    Peer { name: "python flask (moto server)", source: Source::Pip { package: "flask", version: "3.1.3" } },
+    Peer { name: "python flask-cors (moto server)", source: Source::Pip { package: "flask-cors", version: "6.0.5" } },
     Peer { name: "node nyuu", source: Source::Npm { name: "nyuu", version: "0.4.0" } },
     Peer { name: "node yencode", source: Source::Npm { name: "yencode", version: "1.2.4" } },
     Peer { name: "node hypercore 10", source: Source::Npm { name: "hypercore10", version: "10.31.12" } },
