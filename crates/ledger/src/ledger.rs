@@ -72,9 +72,13 @@ fn base_url(location: &str) -> Result<Url> {
         let p = format!("{}/", url.path());
         url.set_path(&p);
     }
-    #[cfg(feature = "s3")]
     if url.scheme() == "s3" || url.scheme() == "s3a" {
+        #[cfg(feature = "s3")]
         deltalake::aws::register_handlers(None);
+        #[cfg(not(feature = "s3"))]
+        return Err(bad(
+            "this build has no S3 support: build with `--features s3` (ap-server, ap-client or ap-ledger)".into(),
+        ));
     }
     Ok(url)
 }

@@ -144,3 +144,16 @@ fn wrong_identity_and_newer_snapshot_format_are_refused() {
         "{err}"
     );
 }
+
+/// An `s3://` ledger in a build without S3 support says how to get it,
+/// rather than calling the table damaged.
+#[cfg(not(feature = "s3"))]
+#[test]
+fn s3_location_without_the_feature_names_the_build_flag() {
+    let err = ap_ledger::Ledger::open("s3://bucket/ledger").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("s3://bucket/ledger") && text.contains("--features s3"),
+        "{text}"
+    );
+}
