@@ -291,14 +291,19 @@ fn post_staged(
     if let Some(j) = &journal {
         up.skip = j.confirmed.clone();
     }
-    let (queue, job) = running.start_job(
-        runtime,
-        options.check_delay,
-        progress,
-        &journal,
-        &up.confirmations,
-    )?;
-    up.set_queue(Some(queue))?;
+    // A posting round: a fresh pool whose queue the uploader feeds.
+    let start_round = |up: &mut Uploader| -> Result<ap_nntp_post::PostJob> {
+        let (queue, job) = running.start_job(
+            runtime,
+            options.check_delay,
+            progress,
+            &journal,
+            &up.confirmations,
+        )?;
+        up.set_queue(Some(queue))?;
+        Ok(job)
+    };
+    let job = start_round(&mut up)?;
     let (mut volumes, mut archive_bytes, mut first_file, mut streamed) = (0, 0, 0, true);
     for (p, part) in parts.iter().enumerate() {
         let config = SinkConfig {
@@ -363,14 +368,7 @@ fn post_staged(
             });
         }
         round += 1;
-        let (queue, job) = running.start_job(
-            runtime,
-            options.check_delay,
-            progress,
-            &journal,
-            &up.confirmations,
-        )?;
-        up.set_queue(Some(queue))?;
+        let job = start_round(&mut up)?;
         let mut missing: Vec<(u32, u32)> = report
             .missing
             .iter()
