@@ -159,8 +159,10 @@ fn spool_round_trip_then_repair_after_losing_articles() {
     assert_eq!(fetched.missing_articles, 0);
     assert_eq!(snapshot(&src), snapshot(&out));
 
-    // Delete about 3% of the articles from the spool's disk.
     let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), Default::default()).unwrap();
+    nzb_names_match_the_par2_data(&posted, &spool);
+
+    // Delete about 3% of the articles from the spool's disk.
     let gone = victims(&posted, 3.0);
     for id in &gone {
         fs::remove_file(spool.path_for(id)).unwrap();
@@ -177,6 +179,76 @@ fn spool_round_trip_then_repair_after_losing_articles() {
     assert_eq!(fetched.missing_articles, gone.len() as u64);
     assert!(fetched.repaired_slices > 0);
     assert_eq!(snapshot(&src), snapshot(&out2));
+}
+
+/// The decoded bytes of posted file `index`, read from the spool's disk.
+fn posted_file(posted: &Posted, spool: &ap_news_spool::Spool, index: u32) -> Vec<u8> {
+    let d = &posted.descriptor;
+    let mut out = Vec::new();
+    for part in 1..=d.parts(index as usize) {
+        let id = d
+            .key
+            .message_id(index, part, d.attempt(index, part), &d.domain);
+        let article = fs::read(spool.path_for(&format!("<{id}>"))).unwrap();
+        let body = article
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|at| &article[at + 4..])
+            .expect("a head and a body");
+        out.extend(ap_yenc::decode_part(body).unwrap().data);
+    }
+    out
+}
+
+/// PAR2 packets of `kind` (`RecvSlic`, `FileDesc`) in a file: their bodies.
+fn packets<'a>(data: &'a [u8], kind: &[u8; 8]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 64 <= data.len() && &data[at..at + 8] == b"PAR2\0PKT" {
+        let len = u64::from_le_bytes(data[at + 8..at + 16].try_into().unwrap()) as usize;
+        if &data[at + 48..at + 56] == b"PAR 2.0\0" && &data[at + 56..at + 64] == kind {
+            out.push(&data[at + 64..at + len]);
+        }
+        at += len;
+    }
+    out
+}
+
+/// The NZB's names are the set's own: each volume's PAR2 index describes a
+/// file of the volume's name, and `VOLUME.volA+B.par2` holds the B
+/// recovery slices from exponent A of that volume's set.
+fn nzb_names_match_the_par2_data(posted: &Posted, spool: &ap_news_spool::Spool) {
+    let names = ap_secret_codec::file_names(&posted.descriptor);
+    let (mut indexes, mut recovery_files) = (0, 0);
+    for (i, name) in names.iter().enumerate() {
+        let Some(volume) = name.strip_suffix(".par2") else {
+            continue;
+        };
+        let data = posted_file(posted, spool, i as u32);
+        match volume.rsplit_once(".vol") {
+            Some((volume, range)) => {
+                let (a, b) = range.split_once('+').unwrap();
+                let (a, b): (u32, u32) = (a.parse().unwrap(), b.parse().unwrap());
+                let exponents: Vec<u32> = packets(&data, b"RecvSlic")
+                    .iter()
+                    .map(|p| u32::from_le_bytes(p[..4].try_into().unwrap()))
+                    .collect();
+                assert_eq!(exponents, (a..a + b).collect::<Vec<_>>(), "{name}");
+                assert!(names.contains(&volume.to_string()), "{name}");
+                recovery_files += 1;
+            }
+            None => {
+                let descs = packets(&data, b"FileDesc");
+                assert_eq!(descs.len(), 1, "{name}");
+                // File ID, MD5, 16k MD5, length, then the NUL-padded name.
+                let described = String::from_utf8_lossy(&descs[0][56..]);
+                assert_eq!(described.trim_end_matches('\0'), volume, "{name}");
+                indexes += 1;
+            }
+        }
+    }
+    assert_eq!(indexes, posted.volumes, "{names:?}");
+    assert!(recovery_files >= indexes, "{names:?}");
 }
 
 #[test]
@@ -220,6 +292,9 @@ fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
     assert_eq!(bytes[0], 2, "split sets are descriptor version 2");
     assert!(ap_secret_codec::Descriptor::decode(&bytes).unwrap() == *d);
     assert_eq!(posted.nzb, ap_secret_codec::to_nzb(d).to_xml().unwrap());
+    // Each part's volumes are named after its own first volume.
+    let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), Default::default()).unwrap();
+    nzb_names_match_the_par2_data(&posted, &spool);
 
     let out = dir.path().join("out");
     fetch(d, &target, &out, &fetch_options(dir.path()), None).unwrap();
