@@ -181,10 +181,7 @@ impl Uploader {
     pub(crate) fn post_file_until_checked(&mut self, index: u32, path: &Path) -> Result<()> {
         let d = &self.descriptor;
         let ids: Vec<String> = (1..=d.parts(index as usize))
-            .map(|part| {
-                let attempt = d.attempt(index, part);
-                format!("<{}>", d.key.message_id(index, part, attempt, &d.domain))
-            })
+            .map(|part| format!("<{}>", d.message_id(index, part)))
             .filter(|id| !self.skip.contains(id))
             .collect();
         // Tracked before the first article is queued: its check may come
@@ -275,10 +272,11 @@ impl Uploader {
         for g in &d.groups {
             builder = builder.newsgroup(g.clone());
         }
+        let message_id = d.key.message_id(index, part, attempt, &d.domain);
+        let id = format!("<{message_id}>");
         let builder = builder
             .subject(ap_secret_codec::subject(d, index, part))
-            .message_id(d.key.message_id(index, part, attempt, &d.domain));
-        let id = format!("<{}>", d.key.message_id(index, part, attempt, &d.domain));
+            .message_id(message_id);
         if self.skip.contains(&id) {
             self.ids.insert(id, (index, part));
             self.skipped += 1;

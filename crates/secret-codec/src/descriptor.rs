@@ -117,6 +117,14 @@ impl Descriptor {
             .map_or(0, |i| self.reposts[i].attempt)
     }
 
+    /// The Message-ID (without angle brackets) article `part` of `file`
+    /// carries now: that of its last re-post's attempt, else attempt 0. What
+    /// the NZB lists and a download asks for.
+    pub fn message_id(&self, file: u32, part: u32) -> String {
+        self.key
+            .message_id(file, part, self.attempt(file, part), &self.domain)
+    }
+
     /// Records a re-post of an article, keeping the list sorted.
     pub fn add_repost(&mut self, file: u32, part: u32, attempt: u32) {
         match self

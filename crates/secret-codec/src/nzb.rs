@@ -34,9 +34,7 @@ pub fn to_nzb(d: &Descriptor) -> Nzb {
                 .map(|part| Segment {
                     bytes: d.part_size(i, part),
                     number: part,
-                    message_id: d
-                        .key
-                        .message_id(index, part, d.attempt(index, part), &d.domain),
+                    message_id: d.message_id(index, part),
                 })
                 .collect();
             NzbFile {
