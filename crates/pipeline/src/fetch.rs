@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ap_archive::{Archive, ExtractOptions, Password, volume_file_name};
+use ap_archive::{Archive, ExtractOptions, Password};
 use ap_nntp_post::{Connection, ServerConfig};
 use ap_parity::{RecoverySet, repair, verify};
 use ap_secret_codec::Descriptor;
@@ -74,16 +74,19 @@ pub fn fetch(
 ) -> Result<Fetched> {
     let started = Instant::now();
     let groups = groups(&descriptor.files)?;
+    let names = ap_secret_codec::file_names(descriptor);
     let work = options
         .work_dir
         .join(format!("fetch-{}", random_label(12)?));
     let result = (|| -> Result<Fetched> {
         let runtime = crate::target::runtime()?;
         let running = Running::start(&runtime, target, &progress)?;
-        let downloaded = download_all(descriptor, &groups, &work, &runtime, &running, &progress);
+        let downloaded = download_all(
+            descriptor, &names, &groups, &work, &runtime, &running, &progress,
+        );
         running.stop(&runtime);
         let counts = downloaded?;
-        let mut fetched = restore(descriptor, &groups, &work, out, options, &progress)?;
+        let mut fetched = restore(descriptor, &names, &groups, &work, out, options, &progress)?;
         fetched.articles = counts.articles;
         fetched.missing_articles = counts.missing;
         fetched.damaged_articles = counts.damaged;
@@ -96,25 +99,16 @@ pub fn fetch(
 }
 
 /// Where file `index` of group `g` is downloaded: the group's folder, under
-/// its posted name. PAR2 files are named after the group's index file
-/// (`BASE.par2`, `BASE.NAME.par2`), so the set reader takes them as one set.
-fn file_path(d: &Descriptor, work: &Path, g: usize, group: &Group, index: u32) -> PathBuf {
-    let dir = work.join(format!("g{g:05}"));
-    match group.par2.first() {
-        Some(&first) if group.par2.contains(&index) => {
-            let base = d.key.file_name(first);
-            if index == first {
-                dir.join(format!("{base}.par2"))
-            } else {
-                dir.join(format!("{base}.{}.par2", d.key.file_name(index)))
-            }
-        }
-        _ => dir.join(d.key.file_name(index)),
-    }
+/// the name the NZB gives it ([`ap_secret_codec::file_names`]): the volume
+/// as its PAR2 set names it, the set as `VOLUME.par2` and
+/// `VOLUME.volA+B.par2`, which the set reader takes as one set.
+fn file_path(work: &Path, names: &[String], g: usize, index: u32) -> PathBuf {
+    work.join(format!("g{g:05}")).join(&names[index as usize])
 }
 
 fn download_all(
     d: &Descriptor,
+    names: &[String],
     groups: &[Group],
     work: &Path,
     runtime: &tokio::runtime::Runtime,
@@ -127,16 +121,15 @@ fn download_all(
         let dir = work.join(format!("g{g:05}"));
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
         for index in std::iter::once(group.data).chain(group.par2.iter().copied()) {
-            let path = file_path(d, work, g, group, index);
+            let path = file_path(work, names, g, index);
             let size = d.files[index as usize].size;
             let f = File::create(&path).map_err(|e| Error::io(path.display(), e))?;
             f.set_len(size).map_err(|e| Error::io(path.display(), e))?;
             total += size;
             let path = Arc::new(path);
             for part in 1..=d.parts(index as usize) {
-                let attempt = d.attempt(index, part);
                 wants.push_back(Want {
-                    message_id: format!("<{}>", d.key.message_id(index, part, attempt, &d.domain)),
+                    message_id: format!("<{}>", d.message_id(index, part)),
                     path: path.clone(),
                     offset: u64::from(part - 1) * u64::from(d.article_size),
                     len: d.part_size(index as usize, part) as usize,
@@ -292,6 +285,7 @@ fn store(body: &[u8], want: &Want) -> Outcome {
 /// under their archive names and extracts.
 fn restore(
     d: &Descriptor,
+    names: &[String],
     groups: &[Group],
     work: &Path,
     out: &Path,
@@ -306,22 +300,15 @@ fn restore(
     };
     // The first volume of each archive (one, or one per part of a split set).
     let mut archives: Vec<PathBuf> = Vec::new();
-    let mut archive_name = d.key.file_name(0);
-    let mut first_group = 0;
     for (g, group) in groups.iter().enumerate() {
-        if group.starts_archive {
-            archive_name = d.key.file_name(group.data);
-            first_group = g;
-        }
-        let data = file_path(d, work, g, group, group.data);
-        let fallback = volume_file_name(&archive_name, (g - first_group) as u32);
+        let data = file_path(work, names, g, group.data);
         let set = match group.par2.first() {
-            Some(&index) => RecoverySet::open(&file_path(d, work, g, group, index)).ok(),
+            Some(&index) => RecoverySet::open(&file_path(work, names, g, index)).ok(),
             None => None,
         };
         let name = match &set {
             Some(set) if set.files.len() == 1 => set.files[0].name.clone(),
-            _ => fallback,
+            _ => names[group.data as usize].clone(),
         };
         if name.contains('/') || name.starts_with('.') {
             return Err(Error::Unrecoverable {
