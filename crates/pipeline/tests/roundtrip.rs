@@ -86,6 +86,29 @@ fn options(work: &Path) -> PostOptions {
     }
 }
 
+/// A work folder with the test tree in `src`, and the embedded spool in
+/// `spool` as the target.
+fn spool_job() -> (tempfile::TempDir, PathBuf, Target) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let target = Target::Spool {
+        dir: dir.path().join("spool"),
+        connections: 3,
+    };
+    (dir, src, target)
+}
+
+/// The descriptor survives its own encoding and gives the NZB the post
+/// wrote, so the secret rebuilds it; returns the encoding.
+fn the_secret_rebuilds_the_nzb(posted: &Posted) -> Vec<u8> {
+    let d = &posted.descriptor;
+    let bytes = d.encode().unwrap();
+    assert!(ap_secret_codec::Descriptor::decode(&bytes).unwrap() == *d);
+    assert_eq!(posted.nzb, ap_secret_codec::to_nzb(d).to_xml().unwrap());
+    bytes
+}
+
 fn fetch_options(work: &Path) -> FetchOptions {
     FetchOptions {
         work_dir: work.to_path_buf(),
@@ -116,13 +139,7 @@ fn victims(posted: &Posted, percent: f64) -> Vec<String> {
 
 #[test]
 fn spool_round_trip_then_repair_after_losing_articles() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    make_tree(&src);
-    let target = Target::Spool {
-        dir: dir.path().join("spool"),
-        connections: 3,
-    };
+    let (dir, src, target) = spool_job();
     // Copy: every size is known up front, so the volumes stream.
     let mut opts = options(dir.path());
     opts.method = ap_archive::Method::Copy;
@@ -130,15 +147,7 @@ fn spool_round_trip_then_repair_after_losing_articles() {
     assert!(posted.embedded_spool);
     assert!(posted.streamed);
     assert!(posted.volumes >= 3, "{posted:?}");
-    assert_eq!(
-        posted.nzb,
-        ap_secret_codec::to_nzb(&posted.descriptor)
-            .to_xml()
-            .unwrap()
-    );
-    // The descriptor survives its own encoding, so the secret rebuilds this NZB.
-    let bytes = posted.descriptor.encode().unwrap();
-    assert!(ap_secret_codec::Descriptor::decode(&bytes).unwrap() == posted.descriptor);
+    assert_eq!(the_secret_rebuilds_the_nzb(&posted)[0], 1);
     // Nothing left in the staging folder.
     let leftovers: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
@@ -186,9 +195,7 @@ fn posted_file(posted: &Posted, spool: &ap_news_spool::Spool, index: u32) -> Vec
     let d = &posted.descriptor;
     let mut out = Vec::new();
     for part in 1..=d.parts(index as usize) {
-        let id = d
-            .key
-            .message_id(index, part, d.attempt(index, part), &d.domain);
+        let id = d.message_id(index, part);
         let article = fs::read(spool.path_for(&format!("<{id}>"))).unwrap();
         let body = article
             .windows(4)
@@ -253,13 +260,7 @@ fn nzb_names_match_the_par2_data(posted: &Posted, spool: &ap_news_spool::Spool) 
 
 #[test]
 fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    make_tree(&src);
-    let target = Target::Spool {
-        dir: dir.path().join("spool"),
-        connections: 3,
-    };
+    let (dir, src, target) = spool_job();
     // About 5.6 MB of data: above 4 MB it splits into parts of about 2 MB,
     // each cut into 1 MiB volumes with their own PAR2 sets. Auto: the part
     // holding large.bin is stored and streams, the text part is compressed.
@@ -288,10 +289,8 @@ fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
         "every volume has its own PAR2 set"
     );
     // One descriptor and one NZB for the whole set; the secret carries it.
-    let bytes = d.encode().unwrap();
+    let bytes = the_secret_rebuilds_the_nzb(&posted);
     assert_eq!(bytes[0], 2, "split sets are descriptor version 2");
-    assert!(ap_secret_codec::Descriptor::decode(&bytes).unwrap() == *d);
-    assert_eq!(posted.nzb, ap_secret_codec::to_nzb(d).to_xml().unwrap());
     // Each part's volumes are named after its own first volume.
     let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), Default::default()).unwrap();
     nzb_names_match_the_par2_data(&posted, &spool);
@@ -302,7 +301,6 @@ fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
 
     // An article lost in every volume of every part: each volume's own PAR2
     // set rebuilds it.
-    let spool = ap_news_spool::Spool::open(&dir.path().join("spool"), Default::default()).unwrap();
     let gone = victims(&posted, 100.0);
     assert_eq!(gone.len(), groups.len());
     for id in &gone {
