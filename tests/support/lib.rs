@@ -168,6 +168,18 @@ pub fn python_module(module: &str) -> PathBuf {
     python
 }
 
+/// Standard output of a finished command that must have succeeded; both
+/// streams in the failure message otherwise.
+pub fn succeeded(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("standard output is UTF-8")
+}
+
 /// Runs a command to completion and returns its standard output; fails the
 /// test with the command line and both streams when it exits non-zero.
 pub fn run_ok(cmd: &mut Command) -> Vec<u8> {

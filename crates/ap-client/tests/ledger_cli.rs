@@ -3,49 +3,20 @@
 //! with the owner's identity only, and the listing shows only the sets the
 //! given identities open.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use ap_ledger::{Ledger, SetInfo};
+use std::path::Path;
+use std::process::Command;
+
+use ap_ledger::Ledger;
 use ap_secret_codec::SetKey;
+use ap_tests::succeeded as ok;
+use common::{identity_file, set};
 
 fn ap_client(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ap-client"));
     c.env("XDG_CONFIG_HOME", home.join("config"));
     c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn identity_file(dir: &Path, name: &str, id: &age::x25519::Identity) -> std::path::PathBuf {
-    use age::secrecy::ExposeSecret;
-    let p = dir.join(name);
-    std::fs::write(&p, format!("{}\n", id.to_string().expose_secret())).unwrap();
-    p
-}
-
-fn set(n: u32) -> SetInfo {
-    SetInfo {
-        set_id: format!("set-{n}"),
-        title: format!("title {n}"),
-        created_at: 1_795_500_000,
-        posted_at: None,
-        source_bytes: 1000 + u64::from(n),
-        posted_bytes: 2000,
-        file_count: 3,
-        article_count: 4,
-        groups: vec!["alt.binaries.test".into()],
-        server_host: "news.example".into(),
-        status: "posted".into(),
-        secret: String::new(),
-    }
 }
 
 #[test]

@@ -4,12 +4,16 @@
 //! (and a later publish from another process, live), and `ap-client ledger
 //! pull` fetches, checks, decrypts and restores it and lists the sets.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use ap_ledger::{Ledger, SetInfo};
+use ap_ledger::Ledger;
 use ap_secret_codec::SetKey;
+use ap_tests::succeeded as ok;
+use common::{identity_file, set};
 
 /// `ap-server`, built beside `ap-client` (built here when a run of only
 /// this package's tests has not built it).
@@ -47,16 +51,6 @@ fn ap_client(home: &Path) -> Command {
     env(Command::new(env!("CARGO_BIN_EXE_ap-client")), home)
 }
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn one_error_line(out: Output) -> String {
     assert!(
         !out.status.success(),
@@ -66,23 +60,6 @@ fn one_error_line(out: Output) -> String {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     err
-}
-
-fn set(n: u32) -> SetInfo {
-    SetInfo {
-        set_id: format!("set-{n}"),
-        title: format!("title {n}"),
-        created_at: 1_795_500_000,
-        posted_at: None,
-        source_bytes: 1000 + u64::from(n),
-        posted_bytes: 2000,
-        file_count: 3,
-        article_count: 4,
-        groups: vec!["alt.binaries.test".into()],
-        server_host: "news.example".into(),
-        status: "posted".into(),
-        secret: String::new(),
-    }
 }
 
 struct Seed(Child);
@@ -96,16 +73,10 @@ impl Drop for Seed {
 
 #[test]
 fn publish_seed_pull_round_trip_through_the_binaries() {
-    use age::secrecy::ExposeSecret;
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let owner = age::x25519::Identity::generate();
-    let owner_file = h.join("owner.txt");
-    std::fs::write(
-        &owner_file,
-        format!("{}\n", owner.to_string().expose_secret()),
-    )
-    .unwrap();
+    let owner_file = identity_file(h, "owner.txt", &owner);
 
     ok(ap_server(h)
         .args([
@@ -191,54 +162,33 @@ fn publish_seed_pull_round_trip_through_the_binaries() {
     );
 
     // Wrong key, unreachable peer: one error line each.
+    let pull_error = |from: &str, key: &str| {
+        one_error_line(
+            ap_client(h)
+                .args(["ledger", "pull", "--from", from, "--key", key, "-i"])
+                .arg(&owner_file)
+                .arg("--into")
+                .arg(h.join("never"))
+                .output()
+                .unwrap(),
+        )
+    };
     let other = ap_hyperlog::Signer::load_or_create(&h.join("other.key"))
         .unwrap()
         .public()
         .to_string();
-    let wrong = one_error_line(
-        ap_client(h)
-            .args(["ledger", "pull", "--from", &addr, "--key", &other, "-i"])
-            .arg(&owner_file)
-            .arg("--into")
-            .arg(h.join("never"))
-            .output()
-            .unwrap(),
-    );
+    let wrong = pull_error(&addr, &other);
     assert!(
         wrong.contains("does not serve the log with public key"),
         "{wrong}"
     );
-    let err = one_error_line(
-        ap_client(h)
-            .args([
-                "ledger",
-                "pull",
-                "--from",
-                &addr,
-                "--key",
-                "not-a-key",
-                "-i",
-            ])
-            .arg(&owner_file)
-            .arg("--into")
-            .arg(h.join("never"))
-            .output()
-            .unwrap(),
-    );
+    let err = pull_error(&addr, "not-a-key");
     assert!(err.contains("invalid log public key"), "{err}");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let gone = closed.local_addr().unwrap().to_string();
     drop(closed);
-    let err = one_error_line(
-        ap_client(h)
-            .args(["ledger", "pull", "--from", &gone, "--key", &key, "-i"])
-            .arg(&owner_file)
-            .arg("--into")
-            .arg(h.join("never"))
-            .output()
-            .unwrap(),
-    );
+    let err = pull_error(&gone, &key);
     assert!(
         err.contains(&format!("cannot reach the peer at {gone}")),
         "{err}"

@@ -5,7 +5,9 @@
 //! opens with the owner's identity only.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+use ap_tests::succeeded as ok;
 
 fn ap_server(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ap-server"));
@@ -14,16 +16,6 @@ fn ap_server(home: &Path) -> Command {
         .env_remove("AP_LEDGER")
         .env_remove("AP_NNTP_PASSWORD");
     c
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

@@ -181,21 +181,10 @@ fn a_post_killed_at_ten_points_resumes_the_same_set() {
     let home = tempfile::tempdir().unwrap();
     let src = home.path().join("src");
     fs::create_dir_all(src.join("d")).unwrap();
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut noise = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    };
     // Large enough, with kill points close enough, that a fast machine still
     // sees the job killed at least five times before it can finish.
-    fs::write(src.join("a.bin"), noise(9_000_000)).unwrap();
-    fs::write(src.join("d/b.bin"), noise(3_000_000)).unwrap();
+    fs::write(src.join("a.bin"), ap_tests::noise(5, 9_000_000)).unwrap();
+    fs::write(src.join("d/b.bin"), ap_tests::noise(6, 3_000_000)).unwrap();
     fs::write(src.join("d/c.txt"), "text\n").unwrap();
     fs::create_dir_all(home.path().join("config/ap")).unwrap();
     fs::write(

@@ -1,0 +1,32 @@
+//! Helpers shared by the ledger tests of the ap-client binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use ap_ledger::SetInfo;
+
+/// Writes an age identity to `dir/name` for `-i`.
+pub fn identity_file(dir: &Path, name: &str, id: &age::x25519::Identity) -> PathBuf {
+    use age::secrecy::ExposeSecret;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{}\n", id.to_string().expose_secret())).unwrap();
+    p
+}
+
+/// A set record numbered `n`.
+pub fn set(n: u32) -> SetInfo {
+    SetInfo {
+        set_id: format!("set-{n}"),
+        title: format!("title {n}"),
+        created_at: 1_795_500_000,
+        posted_at: None,
+        source_bytes: 1000 + u64::from(n),
+        posted_bytes: 2000,
+        file_count: 3,
+        article_count: 4,
+        groups: vec!["alt.binaries.test".into()],
+        server_host: "news.example".into(),
+        status: "posted".into(),
+        secret: String::new(),
+    }
+}
