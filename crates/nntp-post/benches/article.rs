@@ -14,18 +14,6 @@ use std::sync::{Arc, Mutex};
 
 const PART: usize = 716_800;
 
-fn random(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1d_u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 32) as u8
-        })
-        .collect()
-}
-
 /// A buffer that goes back to its slot when dropped.
 struct Loan(Vec<u8>, Arc<Mutex<Vec<u8>>>);
 
@@ -58,7 +46,7 @@ fn builder() -> ArticleBuilder {
 }
 
 fn bench(c: &mut Criterion) {
-    let data = random(PART);
+    let data = ap_tests::noise(1, PART);
     let info = PartInfo::new("f", PART as u64, 1, 1, 0, PART as u64);
     let mut g = c.benchmark_group("article/716800");
     g.throughput(Throughput::Bytes(PART as u64));

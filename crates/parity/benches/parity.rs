@@ -6,21 +6,9 @@ use ap_parity::gf::{BLOCK, Kernel};
 use ap_parity::{Encoder, EncoderConfig, FileHasher, InputFile, VolumeLayout, md5x};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed | 1;
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect()
-}
-
 fn kernels(c: &mut Criterion) {
     let len = 64 * BLOCK * 8; // 64 KiB per input
-    let inputs: Vec<Vec<u8>> = (0..16).map(|i| bytes(len, i + 1)).collect();
+    let inputs: Vec<Vec<u8>> = (0..16).map(|i| ap_tests::noise(i + 1, len)).collect();
     let refs: Vec<&[u8]> = inputs.iter().map(|v| v.as_slice()).collect();
     let coeffs: Vec<u16> = (0..16).map(|i| 0x1234u16.wrapping_mul(i + 1)).collect();
     let mut g = c.benchmark_group("mul_add_multi");
@@ -43,7 +31,7 @@ fn tiles(c: &mut Criterion) {
     let kernel = Kernel::detect();
     let mut g = c.benchmark_group("tile");
     for w in [512usize, 1024, 4096] {
-        let srcs: Vec<Vec<u8>> = (0..n).map(|i| bytes(w, i as u64 + 1)).collect();
+        let srcs: Vec<Vec<u8>> = (0..n).map(|i| ap_tests::noise(i as u64 + 1, w)).collect();
         let refs: Vec<&[u8]> = srcs.iter().map(|v| v.as_slice()).collect();
         let coeffs: Vec<u16> = (0..n * outputs)
             .map(|i| (i as u16).wrapping_mul(0x9e37) | 1)
@@ -70,7 +58,7 @@ fn tiles(c: &mut Criterion) {
 
 fn md5(c: &mut Criterion) {
     let slice = 768_000;
-    let data = bytes(16 * slice, 7);
+    let data = ap_tests::noise(7, 16 * slice);
     let mut g = c.benchmark_group("md5");
     g.throughput(Throughput::Bytes(data.len() as u64));
     g.bench_function("file+slices two-stream", |b| {
@@ -90,7 +78,7 @@ fn md5(c: &mut Criterion) {
 
 fn create(c: &mut Criterion) {
     let slice = 768_000usize;
-    let data = bytes(64 * slice, 9);
+    let data = ap_tests::noise(9, 64 * slice);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("create");
     g.sample_size(10);

@@ -7,18 +7,6 @@ use ap_yenc::{Kernel, crc32, decode_raw_with, encode_raw_with, max_encoded_len};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-fn random(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1d_u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 32) as u8
-        })
-        .collect()
-}
-
 fn sizes() -> Vec<usize> {
     let mut s = vec![1 << 20];
     if std::env::var_os("AP_BENCH_LARGE").is_some() {
@@ -29,7 +17,7 @@ fn sizes() -> Vec<usize> {
 
 fn bench(c: &mut Criterion) {
     for size in sizes() {
-        let data = random(size);
+        let data = ap_tests::noise(1, size);
         let mut enc = vec![0u8; max_encoded_len(size, 128)];
         let enc_len = encode_raw_with(Kernel::best(), &data, 128, &mut enc).expect("room");
         let mut dec = vec![0u8; enc_len];
