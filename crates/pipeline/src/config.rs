@@ -63,7 +63,7 @@ pub struct Config {
     pub article_size: Option<u32>,
     /// Percent of PAR2 recovery per volume.
     pub redundancy: Option<f64>,
-    /// Volume size such as `20G`.
+    /// Volume size such as `1G` (each volume has its own PAR2 set).
     pub volume_size: Option<String>,
     /// Sets with more data than this (such as `200G`) are split into parts.
     pub split_above: Option<String>,
