@@ -212,7 +212,7 @@ pub enum LedgerCommand {
     Init(LedgerInitArgs),
     /// List the recorded sets (secret strings are not shown).
     List(LedgerListArgs),
-    /// Write the sets table at a version as a 7z (LZMA2) encrypted with age to the ledger's recipients.
+    /// Write the sets table at a version, with the queue as it stood then, as a 7z (LZMA2) encrypted with age to the ledger's recipients.
     Export(LedgerExportArgs),
     /// Export the current snapshot and append it to the owner's Hypercore log; prints the log's public key.
     Publish(LedgerPublishArgs),
@@ -248,7 +248,7 @@ pub struct LedgerExportArgs {
     /// The snapshot file to write (never overwritten).
     #[arg(long)]
     pub out: std::path::PathBuf,
-    /// The table version to export (default: the latest).
+    /// The sets table version to export (default: the latest); the queue goes in as it stood when that version was committed.
     #[arg(long)]
     pub version: Option<u64>,
 }

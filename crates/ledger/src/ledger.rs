@@ -358,22 +358,45 @@ impl Ledger {
         })
     }
 
-    /// Writes `sets` at `version` (or the latest) to `out` as an
-    /// age-encrypted 7z for the ledger's recipients.
+    /// Writes `sets` at `version` (or the latest), and `jobs` as it stood
+    /// when that version was committed, to `out` as an age-encrypted 7z for
+    /// the ledger's recipients.
     pub fn export(&self, out: &Path, version: Option<Version>) -> Result<SnapshotSummary> {
         let recipients = self.recipients()?;
         let work = tempfile::tempdir().map_err(io(std::env::temp_dir()))?;
-        let (version, files) = self.rt.block_on(async {
+        let (version, jobs_version, files) = self.rt.block_on(async {
             let table = self.sets.load(version).await?;
             let v = table.version().ok_or_else(|| Error::NotFound {
                 location: self.sets.location(),
             })?;
-            let files = snapshot::stage(&self.sets, &table, v, work.path()).await?;
-            Ok::<_, Error>((v, files))
+            let mut files = snapshot::stage(&self.sets, &table, v, work.path()).await?;
+            let jobs = match version {
+                None => self.jobs.load(None).await,
+                Some(_) => {
+                    let commit = self.sets.committed_at(&table, v).await?;
+                    self.jobs.load_as_of(&commit).await
+                }
+            };
+            // A ledger restored from a snapshot that had no `jobs/`.
+            let jobs = match jobs {
+                Err(Error::NotFound { .. }) => None,
+                other => Some(other?),
+            };
+            let mut jobs_version = None;
+            if let Some(jobs) = jobs {
+                let jv = jobs.version().ok_or_else(|| Error::NotFound {
+                    location: self.jobs.location(),
+                })?;
+                files += snapshot::stage(&self.jobs, &jobs, jv, work.path()).await?;
+                jobs_version = Some(jv);
+            }
+            snapshot::mark(work.path(), v, jobs_version)?;
+            Ok::<_, Error>((v, jobs_version, files))
         })?;
         let bytes = snapshot::seal_dir(work.path(), &recipients, out)?;
         Ok(SnapshotSummary {
             version,
+            jobs_version,
             files,
             bytes,
         })

@@ -1,10 +1,13 @@
-//! Snapshots: the `sets` table at one version, as a 7z archive (LZMA2,
-//! written by ap-archive) inside an age file to the ledger's recipients.
+//! Snapshots: the `sets` table at one version, and the `jobs` table as it
+//! stood when that version was committed, as a 7z archive (LZMA2, written by
+//! ap-archive) inside an age file to the ledger's recipients.
 //!
-//! Inside the 7z: `SNAPSHOT` (format marker, table version) and `sets/`
-//! (the Delta log up to that version and the data files of that version),
-//! so extracting it gives a ledger directory any Delta reader opens at the
-//! same version. The 7z's own AES layer uses the fixed, documented password
+//! Inside the 7z: `SNAPSHOT` (format marker, table versions), `sets/` and
+//! `jobs/` (each the Delta log up to its version and the data files of that
+//! version), so extracting it gives a ledger directory any Delta reader opens
+//! at the same versions. `jobs/` came in later than format 1 itself: a reader
+//! of format 1 that knows only `sets/` still opens these, and ours opens
+//! snapshots without `jobs/`. The 7z's own AES layer uses the fixed, documented password
 //! [`SNAPSHOT_PASSWORD`]: age is what keeps the snapshot private; 7z is there
 //! for compression and for the tools that open it.
 
@@ -30,13 +33,28 @@ const MAGIC: &str = "ap-ledger-snapshot";
 pub struct SnapshotSummary {
     /// The `sets` table version in the snapshot.
     pub version: Version,
+    /// The `jobs` table version in the snapshot (none in snapshots of a
+    /// ledger without a queue table, such as an imported older snapshot).
+    pub jobs_version: Option<Version>,
     /// Files of the table (log and data) carried.
     pub files: usize,
     /// Bytes of the age file.
     pub bytes: u64,
 }
 
-/// Copies the files that make `table` (loaded at `version`) into `dir/sets`.
+impl SnapshotSummary {
+    /// The table versions carried, for messages: `sets version 3, jobs
+    /// version 5`.
+    pub fn versions(&self) -> String {
+        match self.jobs_version {
+            Some(jobs) => format!("sets version {}, jobs version {jobs}", self.version),
+            None => format!("sets version {}", self.version),
+        }
+    }
+}
+
+/// Copies the files that make `table` (loaded at `version`) into
+/// `dir/NAME`, NAME being the table's (`sets`, `jobs`).
 pub(crate) async fn stage(
     t: &Table,
     table: &DeltaTable,
@@ -78,19 +96,24 @@ pub(crate) async fn stage(
             .map_err(|e| corrupt(e.to_string()))?;
         let target = path
             .parts()
-            .fold(dir.join("sets"), |p, part| p.join(part.as_ref()));
+            .fold(dir.join(t.kind.name), |p, part| p.join(part.as_ref()));
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
         std::fs::write(&target, &bytes).map_err(io(&target))?;
     }
-    let marker = dir.join(MARKER);
-    std::fs::write(
-        &marker,
-        format!("{MAGIC} {SNAPSHOT_FORMAT}\nversion {version}\n"),
-    )
-    .map_err(io(&marker))?;
     Ok(wanted.len())
+}
+
+/// Writes the `SNAPSHOT` marker: format, then the `sets` version on the
+/// line a format-1 reader reads, then the `jobs` version.
+pub(crate) fn mark(dir: &Path, version: Version, jobs_version: Option<Version>) -> Result<()> {
+    let marker = dir.join(MARKER);
+    let mut text = format!("{MAGIC} {SNAPSHOT_FORMAT}\nversion {version}\n");
+    if let Some(jobs) = jobs_version {
+        text.push_str(&format!("jobs {jobs}\n"));
+    }
+    std::fs::write(&marker, text).map_err(io(&marker))
 }
 
 /// 7z-compresses `dir` and seals the archive to `recipients` into `out`.
@@ -151,7 +174,7 @@ pub fn import(file: &Path, identities: &Identities, into: &Path) -> Result<Snaps
     archive.extract(&staging, &ExtractOptions::default())?;
     let marker = std::fs::read_to_string(staging.join(MARKER))
         .map_err(|_| bad(format!("not a ledger snapshot (no {MARKER} file inside)")))?;
-    let (format, version) =
+    let (format, version, jobs_version) =
         parse_marker(&marker).ok_or_else(|| bad("its SNAPSHOT file is unreadable".into()))?;
     if format > SNAPSHOT_FORMAT {
         return Err(bad(format!(
@@ -160,8 +183,11 @@ pub fn import(file: &Path, identities: &Identities, into: &Path) -> Result<Snaps
     }
     std::fs::create_dir_all(into).map_err(io(into))?;
     let mut files = 0;
-    for entry in ["sets", MARKER] {
+    for entry in ["sets", "jobs", MARKER] {
         let from = staging.join(entry);
+        if entry == "jobs" && jobs_version.is_none() {
+            continue;
+        }
         let to = into.join(entry);
         files += count_files(&from);
         std::fs::rename(&from, &to)
@@ -170,16 +196,21 @@ pub fn import(file: &Path, identities: &Identities, into: &Path) -> Result<Snaps
     }
     Ok(SnapshotSummary {
         version,
+        jobs_version,
         files,
         bytes: sealed.len() as u64,
     })
 }
 
-fn parse_marker(text: &str) -> Option<(u32, Version)> {
+fn parse_marker(text: &str) -> Option<(u32, Version, Option<Version>)> {
     let mut lines = text.lines();
     let format = lines.next()?.strip_prefix(MAGIC)?.trim().parse().ok()?;
     let version = lines.next()?.strip_prefix("version")?.trim().parse().ok()?;
-    Some((format, version))
+    let jobs = match lines.next() {
+        Some(line) => Some(line.strip_prefix("jobs")?.trim().parse().ok()?),
+        None => None,
+    };
+    Some((format, version, jobs))
 }
 
 fn count_files(p: &Path) -> usize {
@@ -199,5 +230,20 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         Ok(())
     } else {
         std::fs::copy(from, to).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_marker;
+
+    #[test]
+    fn markers_with_and_without_jobs() {
+        let old = "ap-ledger-snapshot 1\nversion 7\n";
+        assert_eq!(parse_marker(old), Some((1, 7, None)));
+        let new = "ap-ledger-snapshot 1\nversion 7\njobs 3\n";
+        assert_eq!(parse_marker(new), Some((1, 7, Some(3))));
+        assert_eq!(parse_marker("ap-ledger-snapshot 1\nversion 7\nzzz\n"), None);
+        assert_eq!(parse_marker("something else\nversion 7\n"), None);
     }
 }

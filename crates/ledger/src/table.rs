@@ -8,10 +8,11 @@ use deltalake::arrow::datatypes::SchemaRef;
 use deltalake::arrow::record_batch::RecordBatch;
 use deltalake::kernel::transaction::{CommitProperties, TransactionError};
 use deltalake::kernel::{StructField, Version};
+use deltalake::logstore::object_store::ObjectStoreExt;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError, ObjectMeta};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -120,11 +121,26 @@ impl Table {
     /// Loads the table (at `version`, or the latest) and checks that it is
     /// ours and not newer than we know.
     pub async fn load(&self, version: Option<Version>) -> Result<DeltaTable> {
-        let mut builder =
-            DeltaTableBuilder::from_url(self.url.clone()).map_err(self.delta_err())?;
-        if let Some(v) = version {
-            builder = builder.with_version(v);
-        }
+        self.load_with(|b| match version {
+            Some(v) => b.with_version(v),
+            None => b,
+        })
+        .await
+    }
+
+    /// The table as it stood at the moment `commit` was written: its last
+    /// version committed no later (or its first, if none was).
+    pub async fn load_as_of(&self, commit: &ObjectMeta) -> Result<DeltaTable> {
+        self.load_with(|b| b.with_timestamp(commit.last_modified))
+            .await
+    }
+
+    async fn load_with(
+        &self,
+        pick: impl FnOnce(DeltaTableBuilder) -> DeltaTableBuilder,
+    ) -> Result<DeltaTable> {
+        let builder =
+            pick(DeltaTableBuilder::from_url(self.url.clone()).map_err(self.delta_err())?);
         if let Ok(path) = self.url.to_file_path()
             && !path.join("_delta_log").is_dir()
         {
@@ -135,6 +151,18 @@ impl Table {
         let table = builder.load().await.map_err(|e| self.classify(e))?;
         self.check(&table)?;
         Ok(table)
+    }
+
+    /// When `version` of `table` was committed, by the store's clock (the
+    /// commit file's modification time), which is the clock Delta's time
+    /// travel by date reads.
+    pub async fn committed_at(&self, table: &DeltaTable, version: Version) -> Result<ObjectMeta> {
+        let commit = deltalake::Path::from(format!("_delta_log/{version:020}.json"));
+        table
+            .object_store()
+            .head(&commit)
+            .await
+            .map_err(|e| self.classify(e.into()))
     }
 
     fn classify(&self, e: DeltaTableError) -> Error {

@@ -41,8 +41,8 @@ fn import(args: &LedgerImportArgs) -> anyhow::Result<()> {
         .with_context(|| format!("the imported ledger in {}", args.into.display()))?;
     let sets = ledger.sets(None)?.len();
     eprintln!(
-        "ap-client: imported the sets table at version {} ({sets} sets) into {}",
-        summary.version,
+        "ap-client: imported the ledger at {} ({sets} sets) into {}",
+        summary.versions(),
         args.into.display()
     );
     Ok(())
@@ -69,8 +69,8 @@ fn pull(args: &LedgerPullArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&tmp);
     let summary = imported?;
     eprintln!(
-        "ap-client: restored the sets table at version {} into {}",
-        summary.version,
+        "ap-client: restored the ledger at {} into {}",
+        summary.versions(),
         args.into.display()
     );
     print_open_sets(&args.into, &ids)

@@ -113,8 +113,8 @@ fn export(args: &LedgerExportArgs) -> anyhow::Result<()> {
     let ledger = Ledger::open(&location(args.at.ledger.as_deref())?)?;
     let summary = ledger.export(&args.out, args.version)?;
     eprintln!(
-        "ap-server: exported the sets table at version {} ({} files) to {} ({} bytes)",
-        summary.version,
+        "ap-server: exported the ledger at {} ({} files) to {} ({} bytes)",
+        summary.versions(),
         summary.files,
         args.out.display(),
         summary.bytes
