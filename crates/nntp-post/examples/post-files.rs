@@ -12,7 +12,6 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ap_nntp_post::{ArticleBuilder, CheckConfig, Password, PostConfig, Poster, ServerConfig};
@@ -92,46 +91,6 @@ impl Ids {
     }
 }
 
-/// Article buffers that come back once the poster drops an article, so each
-/// article is encoded into memory that is already allocated and mapped.
-#[derive(Clone, Default)]
-struct Pool(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl Pool {
-    fn take(&self) -> Pooled {
-        let buf = self
-            .0
-            .lock()
-            .ok()
-            .and_then(|mut free| free.pop())
-            .unwrap_or_default();
-        Pooled(buf, self.clone())
-    }
-}
-
-/// A buffer on loan from a [`Pool`].
-struct Pooled(Vec<u8>, Pool);
-
-impl AsRef<[u8]> for Pooled {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl AsMut<[u8]> for Pooled {
-    fn as_mut(&mut self) -> &mut [u8] {
-        &mut self.0
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        if let Ok(mut free) = (self.1).0.lock() {
-            free.push(std::mem::take(&mut self.0));
-        }
-    }
-}
-
 /// User plus system CPU seconds of this process, from /proc.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -184,7 +143,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let mut ids = Ids(seed);
             let mut total = 0u64;
             let mut buf = vec![0u8; size];
-            let pool = Pool::default();
+            let pool = ap_nntp_post::BufferPool::new();
             for path in files {
                 let mut f = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let len = f
@@ -215,10 +174,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     // Encoded straight into a recycled buffer, which is the
                     // article body without a copy and comes back when the
                     // poster drops the article.
-                    let mut enc = pool.take();
-                    if enc.0.len() < info.max_encoded_len() {
-                        enc.0.resize(info.max_encoded_len(), 0);
-                    }
+                    let enc = pool.take(info.max_encoded_len());
                     let id = ids.hex();
                     let (article, _) = ArticleBuilder::new()
                         .from(from.clone())

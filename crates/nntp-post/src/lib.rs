@@ -61,6 +61,7 @@
 //! ```
 
 mod article;
+mod buffers;
 mod check;
 mod conn;
 mod error;
@@ -73,6 +74,7 @@ mod tls;
 mod wire;
 
 pub use article::{Article, ArticleBuilder};
+pub use buffers::{BufferPool, PooledBuffer};
 pub use check::CheckConfig;
 pub use conn::{Connection, PostReply};
 pub use error::{Error, Result};

@@ -41,8 +41,6 @@ pub enum Error {
     /// A downloader did not take the NZB.
     #[error("{to}: {reason}")]
     Send { to: String, reason: String },
-    #[error("yEnc: {0}")]
-    Yenc(String),
     #[error("descriptor: {0}")]
     Codec(ap_secret_codec::Error),
     #[error("embedded news spool: {0}")]

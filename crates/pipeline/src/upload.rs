@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use ap_nntp_post::{ArticleBuilder, ArticleSender};
+use ap_nntp_post::{ArticleBuilder, ArticleSender, BufferPool};
 use ap_parity::{Created, DEFAULT_CREATOR, Encoder, EncoderConfig, FileHasher, InputFile};
 use ap_secret_codec::{Descriptor, PostedFile, Role};
 use bytes::Bytes;
@@ -315,12 +315,12 @@ impl EncoderThread {
         let handle = std::thread::Builder::new()
             .name("yenc".into())
             .spawn(move || -> Result<()> {
-                let mut buf = Vec::new();
+                // Encoded straight into a recycled buffer, which is the body:
+                // no copy, no scan for dots, no fresh pages per article.
+                let buffers = BufferPool::new();
                 for p in rx {
-                    buf.resize(p.info.max_encoded_len(), 0);
-                    let (m, _) = ap_yenc::encode_part_into(&p.info, &p.data, &mut buf)
-                        .map_err(|e| Error::Yenc(e.to_string()))?;
-                    let article = p.builder.body(Bytes::copy_from_slice(&buf[..m]))?;
+                    let buf = buffers.take(p.info.max_encoded_len());
+                    let (article, _) = p.builder.yenc_part(&p.info, &p.data, buf)?;
                     handle.block_on(queue.send(article))?;
                 }
                 Ok(())
