@@ -140,13 +140,17 @@ fn two_processes_append_to_a_ledger_on_s3_and_python_deltalake_reads_it() {
 
     // Python deltalake, on the same bucket, sees the same rows.
     let python = ap_tests::python_module("deltalake");
+    // os._exit: Python deltalake sometimes aborts in its thread-pool teardown
+    // at interpreter exit ("terminate called without an active exception"),
+    // after its work is done; seen in a CI run of this test.
     let script = format!(
         "import os\nfrom deltalake import DeltaTable\n\
          opts = {{'AWS_ENDPOINT_URL': os.environ['AWS_ENDPOINT_URL'], 'AWS_ALLOW_HTTP': 'true',\n\
          'AWS_ACCESS_KEY_ID': 'testing', 'AWS_SECRET_ACCESS_KEY': 'testing', 'AWS_REGION': 'us-east-1'}}\n\
          t = DeltaTable('{location}/sets', storage_options=opts)\n\
          ids = sorted(t.to_pyarrow_table(columns=['set_id']).column('set_id').to_pylist())\n\
-         print(t.version(), len(ids), len(set(ids)))\n"
+         print(t.version(), len(ids), len(set(ids)), flush=True)\n\
+         os._exit(0)\n"
     );
     let out = ap_tests::run_ok(
         Command::new(python)
