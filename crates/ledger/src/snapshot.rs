@@ -7,9 +7,9 @@
 //! version), so extracting it gives a ledger directory any Delta reader opens
 //! at the same versions. `jobs/` came in later than format 1 itself: a reader
 //! of format 1 that knows only `sets/` still opens these, and ours opens
-//! snapshots without `jobs/`. The 7z's own AES layer uses the fixed, documented password
-//! [`SNAPSHOT_PASSWORD`]: age is what keeps the snapshot private; 7z is there
-//! for compression and for the tools that open it.
+//! snapshots without `jobs/`. The 7z's own AES layer uses the fixed,
+//! documented password [`SNAPSHOT_PASSWORD`]: age is what keeps the snapshot
+//! private; 7z is there for compression and for the tools that open it.
 
 use std::path::{Path, PathBuf};
 
