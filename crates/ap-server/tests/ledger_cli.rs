@@ -138,11 +138,14 @@ fn queue_posts_folders_in_order_and_the_ledger_records_and_exports_them() {
         .output()
         .unwrap();
     assert!(!err.status.success());
-    ok(ap_server(h)
+    let out = ap_server(h)
         .args(["ledger", "export", "--version", "1", "--out"])
         .arg(&snap)
         .output()
-        .unwrap());
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    ok(out);
+    assert!(said.contains("sets version 1, jobs version "), "{said}");
     let into = h.join("restored");
     let back = ap_ledger::import(&snap, &ids_for_open, &into).unwrap();
     assert_eq!(back.version, 1);
@@ -150,4 +153,11 @@ fn queue_posts_folders_in_order_and_the_ledger_records_and_exports_them() {
     let restored_rows = restored.sets(None).unwrap();
     assert_eq!(restored_rows.len(), 1);
     assert_eq!(restored_rows[0].info.set_id, ids[0]);
+    // The queue as it stood when the first set was recorded: both jobs
+    // queued, the second not yet posted (it was only taken after the first
+    // was done).
+    let jobs = restored.jobs().unwrap();
+    let job_ids: Vec<&str> = jobs.iter().map(|j| j.job_id.as_str()).collect();
+    assert_eq!(job_ids, ids, "{jobs:?}");
+    assert_ne!(jobs[1].state, ap_ledger::JobState::Done, "{jobs:?}");
 }
