@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+pub mod moto;
 pub mod nzbget;
 pub mod sabnzbd;
 

@@ -60,21 +60,27 @@ pub fn ci() -> Result<()> {
         "--profile",
         "ci",
     ]))?;
-    // The ledger on S3 (its `s3` feature, off by default: it brings the AWS
-    // SDK) against moto's S3 server. The whole package, not just the `s3`
-    // test: that builds the example binaries its child processes run with
-    // the feature too. (No separate clippy pass: the feature's own code is a
-    // few lines, and building the AWS SDK twice would cost CI minutes.)
+    // The ledger on S3 (the `s3` feature, off by default: it brings the AWS
+    // SDK) against moto's S3 server: the ledger's own tests, the whole
+    // package so that the example binaries its child processes run get the
+    // feature too, and ap-server's CLI on a bucket (its `s3` test binary;
+    // its other tests ran above). One cargo run, so deltalake is built with
+    // the feature once. (No separate clippy pass: the feature's own code is
+    // a few lines, and building the AWS SDK twice would cost CI minutes.)
     run(cargo().args([
         "nextest",
         "run",
         "-p",
         "ap-ledger",
+        "-p",
+        "ap-server",
         "--features",
-        "s3",
+        "ap-ledger/s3,ap-server/s3",
         "--locked",
         "--profile",
         "ci",
+        "-E",
+        "package(ap-ledger) | (package(ap-server) & binary(s3))",
     ]))?;
     // Every benchmark once on small inputs, each tool's output checked, so the
     // harness cannot rot; no speed is asserted here.
