@@ -5,37 +5,13 @@
 //! scan on its own. The side-by-side against Nyuu and pesto is
 //! `cargo xtask bench post` with `examples/post-files.rs`.
 
-use ap_nntp_post::{ArticleBuilder, to_wire_body};
+use ap_nntp_post::{ArticleBuilder, BufferPool, to_wire_body};
 use ap_yenc::{PartInfo, encode_part_into};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::sync::{Arc, Mutex};
 
 const PART: usize = 716_800;
-
-/// A buffer that goes back to its slot when dropped.
-struct Loan(Vec<u8>, Arc<Mutex<Vec<u8>>>);
-
-impl AsRef<[u8]> for Loan {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl AsMut<[u8]> for Loan {
-    fn as_mut(&mut self) -> &mut [u8] {
-        &mut self.0
-    }
-}
-
-impl Drop for Loan {
-    fn drop(&mut self) {
-        if let Ok(mut slot) = self.1.lock() {
-            *slot = std::mem::take(&mut self.0);
-        }
-    }
-}
 
 fn builder() -> ArticleBuilder {
     ArticleBuilder::new()
@@ -60,15 +36,12 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    // The buffer comes back when the article is dropped, as post-files'
-    // pool does it.
-    let spare = Arc::new(Mutex::new(vec![0u8; info.max_encoded_len()]));
+    // The buffer comes back when the article is dropped, as in the pipeline
+    // and post-files.
+    let buffers = BufferPool::new();
     g.bench_function("yenc_part()", |b| {
         b.iter(|| {
-            let buf = Loan(
-                std::mem::take(&mut *spare.lock().expect("lock")),
-                spare.clone(),
-            );
+            let buf = buffers.take(info.max_encoded_len());
             let (article, _) = builder().yenc_part(&info, &data, buf).expect("article");
             black_box(&article);
         })
