@@ -5,15 +5,18 @@ use anyhow::Result;
 use crate::sh::{cmd, repo_root, run};
 use crate::{inn, peers};
 
-/// CI builds once from clean, so incremental caches (gigabytes across the
-/// workspace's test binaries) only cost disk, and CI's disk is small.
-const NO_INCREMENTAL: (&str, &str) = ("CARGO_INCREMENTAL", "0");
+/// A step of the gate, run in the repository. CI builds once from clean, so
+/// incremental caches (gigabytes across the workspace's test binaries) only
+/// cost disk, and CI's disk is small: off for the step and the cargo runs
+/// under it.
+fn step(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut c = cmd(program);
+    c.current_dir(repo_root()).env("CARGO_INCREMENTAL", "0");
+    c
+}
 
 fn cargo() -> std::process::Command {
-    let mut c = cmd(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.current_dir(repo_root())
-        .env(NO_INCREMENTAL.0, NO_INCREMENTAL.1);
-    c
+    step(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
 pub fn ci() -> Result<()> {
@@ -86,11 +89,6 @@ pub fn ci() -> Result<()> {
     // harness cannot rot; no speed is asserted here.
     // This very binary, not `cargo xtask`: under CARGO_INCREMENTAL=0 cargo
     // would rebuild xtask while it runs. The benches' own builds inherit it.
-    let mut bench = cmd(std::env::current_exe()?);
-    bench
-        .current_dir(repo_root())
-        .env(NO_INCREMENTAL.0, NO_INCREMENTAL.1)
-        .args(["bench", "all", "--quick"]);
-    run(&mut bench)?;
+    run(step(std::env::current_exe()?).args(["bench", "all", "--quick"]))?;
     Ok(())
 }
