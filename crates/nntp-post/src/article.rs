@@ -89,6 +89,13 @@ impl ArticleBuilder {
         self.finish(body, to_wire_body)
     }
 
+    /// Finishes the article around the body of `other`, shared rather than
+    /// copied and not scanned again: it is in wire form already. For posting
+    /// the same bytes under new headers (a new Message-ID, say).
+    pub fn body_of(self, other: &Article) -> Result<Article> {
+        self.finish(other.body.clone(), |b| b)
+    }
+
     /// Finishes the article with `data` yEnc-encoded as the part `info`,
     /// straight into `buf` (at least [`PartInfo::max_encoded_len`] bytes),
     /// which then is the body: no copy, and `buf` is dropped with the last
@@ -317,6 +324,38 @@ mod tests {
                 .subject("s")
                 .message_id("a@b")
                 .body(Bytes::new())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn body_of_shares_the_body_under_new_headers() {
+        let first = ArticleBuilder::new()
+            .from("a <a@b.c>")
+            .newsgroup("g")
+            .subject("s")
+            .message_id("one@x")
+            .body(Bytes::from_static(b".dot\nline\n"))
+            .unwrap();
+        let second = ArticleBuilder::new()
+            .from("a <a@b.c>")
+            .newsgroup("g")
+            .subject("s")
+            .message_id("two@x")
+            .body_of(&first)
+            .unwrap();
+        assert_eq!(second.message_id(), "<two@x>");
+        assert_eq!(&second.wire_body()[..], b"..dot\r\nline\r\n");
+        // The same memory, not a copy.
+        assert_eq!(second.wire_body().as_ptr(), first.wire_body().as_ptr());
+        // Headers are still checked.
+        assert!(
+            ArticleBuilder::new()
+                .from("a")
+                .newsgroup("g")
+                .subject("s")
+                .message_id("bad")
+                .body_of(&first)
                 .is_err()
         );
     }
