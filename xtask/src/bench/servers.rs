@@ -234,48 +234,11 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
     let ours_bin = ctx.ours.example("post-files");
     let mut cases = Vec::new();
     for target in targets(env) {
-        let (t, f, bin) = (target.clone(), files.clone(), ours_bin.clone());
-        let ours = Tool::new(
-            format!("ap nntp-post (post-files) → {}", target.name),
-            move |_| {
-                let mut c = Command::new(bin.clone().unwrap_or_default());
-                let user = if t.auth {
-                    format!("{}@", inn::USER)
-                } else {
-                    String::new()
-                };
-                c.arg("--server")
-                    .arg(format!("nntp://{user}{}:{}", t.host, t.port));
-                if t.auth {
-                    c.env("AP_NNTP_PASSWORD", "testpass");
-                }
-                c.args([
-                    "--connections",
-                    &CONNECTIONS.to_string(),
-                    "--article-size",
-                    &ARTICLE.to_string(),
-                ]);
-                c.args(["--group", inn::GROUP]).args(&f);
-                c
-            },
-        )
-        .ours()
-        .unavailable_if(
-            ours_bin
-                .is_none()
-                .then(|| "crates/nntp-post/examples/post-files.rs not built yet".into()),
-        )
-        .validate(move |_, stdout| {
-            // post-files writes no NZB; its summary counts what the server took.
-            let posted = json_number(stdout, "articles").unwrap_or(-1.0) as i64;
-            let lost = json_number(stdout, "failed").unwrap_or(0.0)
-                + json_number(stdout, "missing").unwrap_or(0.0);
-            if posted != expected as i64 || lost > 0.0 {
-                bail!("posted {posted} articles ({lost} lost), expected {expected}");
-            }
-            Ok(())
-        });
-        let mut tools = vec![ours];
+        let ours = post_files(&target, &files, &ours_bin, expected, false);
+        // The same program posting one encoded part per file over and over:
+        // what the kernel's TCP path alone costs, which every poster pays.
+        let floor = post_files(&target, &files, &ours_bin, expected, true);
+        let mut tools = vec![ours, floor];
         for mut peer in [
             nyuu(&target, files.clone(), |work| work.join("nyuu.nzb")),
             pesto(&target, files.clone()),
@@ -299,6 +262,63 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
         });
     }
     Ok(cases)
+}
+
+/// `post-files` (the nntp-post crate's example) posting `files` to `target`;
+/// with `wire_only` it encodes one part per file and posts that body for
+/// every part, which measures the network stack alone.
+fn post_files(
+    target: &Target,
+    files: &[PathBuf],
+    bin: &Option<PathBuf>,
+    expected: usize,
+    wire_only: bool,
+) -> Tool {
+    let name = if wire_only {
+        format!("wire floor (post-files --wire-only) → {}", target.name)
+    } else {
+        format!("ap nntp-post (post-files) → {}", target.name)
+    };
+    let (t, f, b) = (target.clone(), files.to_vec(), bin.clone());
+    let tool = Tool::new(name, move |_| {
+        let mut c = Command::new(b.clone().unwrap_or_default());
+        let user = if t.auth {
+            format!("{}@", inn::USER)
+        } else {
+            String::new()
+        };
+        c.arg("--server")
+            .arg(format!("nntp://{user}{}:{}", t.host, t.port));
+        if t.auth {
+            c.env("AP_NNTP_PASSWORD", "testpass");
+        }
+        c.args([
+            "--connections",
+            &CONNECTIONS.to_string(),
+            "--article-size",
+            &ARTICLE.to_string(),
+        ]);
+        if wire_only {
+            c.arg("--wire-only");
+        }
+        c.args(["--group", inn::GROUP]).args(&f);
+        c
+    })
+    .unavailable_if(
+        bin.is_none()
+            .then(|| "crates/nntp-post/examples/post-files.rs not built yet".into()),
+    )
+    .validate(move |_, stdout| {
+        // post-files writes no NZB; its summary counts what the server took.
+        let posted = json_number(stdout, "articles").unwrap_or(-1.0) as i64;
+        let lost = json_number(stdout, "failed").unwrap_or(0.0)
+            + json_number(stdout, "missing").unwrap_or(0.0);
+        if posted != expected as i64 || lost > 0.0 {
+            bail!("posted {posted} articles ({lost} lost), expected {expected}");
+        }
+        Ok(())
+    });
+    if wire_only { tool } else { tool.ours() }
 }
 
 /// The whole job: a media-shaped folder to posted articles and an NZB, by
