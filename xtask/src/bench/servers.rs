@@ -115,6 +115,17 @@ fn empty_spool(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Before each run: an empty spool, or an INN2 whose article store has not
+/// grown past what the disk can hold for another run.
+fn prepare_for(target: &Target, env: &StageEnv) -> super::Prepare {
+    if target.name == "ap spool" {
+        let dir = env.spool_dir.clone();
+        Box::new(move |_: &Path| empty_spool(&dir))
+    } else {
+        Box::new(|_: &Path| inn::keep_small())
+    }
+}
+
 /// A server the posters target: address and whether it wants AUTHINFO.
 #[derive(Clone)]
 struct Target {
@@ -255,10 +266,7 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
             ),
             bytes,
             tools,
-            prepare: (target.name == "ap spool").then(|| {
-                let dir = env.spool_dir.clone();
-                Box::new(move |_: &Path| empty_spool(&dir)) as super::Prepare
-            }),
+            prepare: Some(prepare_for(&target, env)),
         });
     }
     Ok(cases)
@@ -403,9 +411,6 @@ pub fn e2e(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
         ),
         bytes,
         tools: vec![ours, chain],
-        prepare: (target.name == "ap spool").then(|| {
-            let dir = env.spool_dir.clone();
-            Box::new(move |_: &Path| empty_spool(&dir)) as super::Prepare
-        }),
+        prepare: Some(prepare_for(&target, env)),
     }])
 }
