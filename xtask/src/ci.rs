@@ -66,8 +66,8 @@ pub fn ci() -> Result<()> {
     // The ledger on S3 (the `s3` feature, off by default: it brings the AWS
     // SDK) against moto's S3 server: the ledger's own tests, the whole
     // package so that the example binaries its child processes run get the
-    // feature too, and ap-server's CLI on a bucket (its `s3` test binary;
-    // its other tests ran above). One cargo run, so deltalake is built with
+    // feature too, and both CLIs on a bucket (their `s3` test binaries;
+    // their other tests ran above). One cargo run, so deltalake is built with
     // the feature once. (No separate clippy pass: the feature's own code is
     // a few lines, and building the AWS SDK twice would cost CI minutes.)
     run(cargo().args([
@@ -77,13 +77,15 @@ pub fn ci() -> Result<()> {
         "ap-ledger",
         "-p",
         "ap-server",
+        "-p",
+        "ap-client",
         "--features",
-        "ap-ledger/s3,ap-server/s3",
+        "ap-ledger/s3,ap-server/s3,ap-client/s3",
         "--locked",
         "--profile",
         "ci",
         "-E",
-        "package(ap-ledger) | (package(ap-server) & binary(s3))",
+        "package(ap-ledger) | (package(ap-server) & binary(s3)) | (package(ap-client) & binary(s3))",
     ]))?;
     // Every benchmark once on small inputs, each tool's output checked, so the
     // harness cannot rot; no speed is asserted here.

@@ -126,8 +126,9 @@ pub struct LedgerPullArgs {
 
 #[derive(Debug, Args)]
 pub struct LedgerListArgs {
-    /// The ledger directory (an imported snapshot, or a copy of one).
-    #[arg(long, value_name = "DIR")]
+    /// The ledger: a directory (an imported snapshot, or a copy of one), or
+    /// an `s3://bucket/prefix` URL when built with the `s3` feature.
+    #[arg(long, value_name = "DIR|URL")]
     pub ledger: std::path::PathBuf,
     /// An age identity file or unencrypted SSH private key; repeatable
     /// (default: `$XDG_CONFIG_HOME/ap/identity.txt`).
