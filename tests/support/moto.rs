@@ -81,3 +81,16 @@ pub fn aws_env(moto: &Moto) -> Vec<(&'static str, String)> {
         ("AWS_REGION", "us-east-1".into()),
     ]
 }
+
+/// Sets [`aws_env`] in this process, for delta-rs calls made by the test
+/// itself (child processes take the variables with `Command::envs`).
+///
+/// # Safety
+/// No other thread may be running: call it at the start of a test binary
+/// that holds that one test (nextest runs each test in its own process).
+pub unsafe fn set_aws_env(moto: &Moto) {
+    for (k, v) in aws_env(moto) {
+        // SAFETY: the caller promises no other thread runs.
+        unsafe { std::env::set_var(k, v) };
+    }
+}

@@ -11,7 +11,7 @@ use std::process::Command;
 use ap_ledger::Ledger;
 use ap_secret_codec::SetKey;
 use ap_tests::succeeded as ok;
-use common::{identity_file, set};
+use common::{owner_and_stranger, set};
 
 fn ap_client(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ap-client"));
@@ -23,10 +23,7 @@ fn ap_client(home: &Path) -> Command {
 fn import_restores_the_ledger_and_list_shows_only_what_the_identity_opens() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    let owner = age::x25519::Identity::generate();
-    let stranger = age::x25519::Identity::generate();
-    let owner_file = identity_file(h, "owner.txt", &owner);
-    let stranger_file = identity_file(h, "stranger.txt", &stranger);
+    let (owner, owner_file, stranger_file) = owner_and_stranger(h);
 
     let ledger = Ledger::create(
         h.join("ledger").to_str().unwrap(),

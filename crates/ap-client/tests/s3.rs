@@ -12,9 +12,9 @@ use std::process::Command;
 
 use ap_ledger::Ledger;
 use ap_secret_codec::SetKey;
-use ap_tests::moto::{Moto, aws_env};
+use ap_tests::moto::{Moto, aws_env, set_aws_env};
 use ap_tests::succeeded as ok;
-use common::{identity_file, set};
+use common::{owner_and_stranger, set};
 
 const BUCKET: &str = "ap-client";
 
@@ -29,18 +29,12 @@ fn ap_client(home: &Path, moto: &Moto) -> Command {
 fn list_reads_a_ledger_in_a_bucket() {
     let moto = Moto::start();
     moto.create_bucket(BUCKET);
-    for (k, v) in aws_env(&moto) {
-        // SAFETY: this binary holds this one test and sets the variables
-        // before it starts any thread of its own; nextest runs each test in
-        // its own process.
-        unsafe { std::env::set_var(k, v) };
-    }
+    // SAFETY: this binary holds this one test, which has started no thread
+    // of its own yet; nextest runs each test in its own process.
+    unsafe { set_aws_env(&moto) };
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    let owner = age::x25519::Identity::generate();
-    let stranger = age::x25519::Identity::generate();
-    let owner_file = identity_file(h, "owner.txt", &owner);
-    let stranger_file = identity_file(h, "stranger.txt", &stranger);
+    let (owner, owner_file, stranger_file) = owner_and_stranger(h);
 
     let location = format!("s3://{BUCKET}/ledger");
     let ledger = Ledger::create(&location, &[owner.to_public().to_string()]).unwrap();

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use ap_ledger::Ledger;
-use ap_tests::moto::{Moto, aws_env};
+use ap_tests::moto::{Moto, aws_env, set_aws_env};
 use common::*;
 
 const BUCKET: &str = "ap-ledger";
@@ -22,12 +22,9 @@ fn two_processes_append_to_a_ledger_on_s3_and_python_deltalake_reads_it() {
     let moto = Moto::start();
     moto.create_bucket(BUCKET);
     let env = aws_env(&moto);
-    for (k, v) in &env {
-        // SAFETY: this binary holds this one test and sets the variables
-        // before it starts any thread of its own; nextest runs each test in
-        // its own process.
-        unsafe { std::env::set_var(k, v) };
-    }
+    // SAFETY: this binary holds this one test, which has started no thread
+    // of its own yet; nextest runs each test in its own process.
+    unsafe { set_aws_env(&moto) };
     let location = format!("s3://{BUCKET}/ledger");
     let owner = Owner::new();
     Ledger::create(&location, &[owner.recipient()]).unwrap();

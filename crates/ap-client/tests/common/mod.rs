@@ -13,6 +13,15 @@ pub fn identity_file(dir: &Path, name: &str, id: &age::x25519::Identity) -> Path
     p
 }
 
+/// A ledger owner's identity with its file `dir/owner.txt`, and the file
+/// `dir/stranger.txt` of another identity that opens none of the owner's sets.
+pub fn owner_and_stranger(dir: &Path) -> (age::x25519::Identity, PathBuf, PathBuf) {
+    let owner = age::x25519::Identity::generate();
+    let owner_file = identity_file(dir, "owner.txt", &owner);
+    let stranger_file = identity_file(dir, "stranger.txt", &age::x25519::Identity::generate());
+    (owner, owner_file, stranger_file)
+}
+
 /// A set record numbered `n`.
 pub fn set(n: u32) -> SetInfo {
     SetInfo {
