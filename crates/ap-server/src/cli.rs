@@ -25,7 +25,7 @@ pub enum Command {
     /// Pack a directory into encrypted 7z volumes (LZMA2 or copy, AES-256 data and names).
     Archive(ArchiveArgs),
     /// Post a folder: archive, PAR2, yEnc, NNTP; print the secret string (alone) on standard output.
-    Post(PostArgs),
+    Post(Box<PostArgs>),
     /// The ledger of posted sets: create it, list its sets, export an encrypted snapshot.
     Ledger(LedgerArgs),
     /// The posting queue: add folders, list the jobs, post them in order.
@@ -188,6 +188,23 @@ pub struct PostFlags {
     /// How file data is coded: auto stores what will not compress.
     #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
     pub method: String,
+    /// Upload limit in bytes per second over all connections, e.g. 40M for
+    /// 40 MiB/s (default: the config file's, else none).
+    #[arg(long, value_name = "SIZE")]
+    pub rate_limit: Option<String>,
+    /// Time from an article's post to its STAT check, e.g. 500ms, 30s or 2m
+    /// (default: the config file's, else 200ms). Articles not found then are
+    /// posted again, so give a server that shows new articles late, or a
+    /// --check-server, the time it needs.
+    #[arg(long, value_name = "DURATION")]
+    pub check_delay: Option<String>,
+    /// Check that every article arrived on this server instead of the
+    /// posting ones, to see the set as another provider's readers will:
+    /// nntp://[USER@]HOST[:PORT] or nntps://... Its password comes from
+    /// AP_NNTP_CHECK_PASSWORD or the config file's [check_server], never
+    /// from the posting server's.
+    #[arg(long, value_name = "URL")]
+    pub check_server: Option<String>,
 }
 
 /// Where the ledger is.

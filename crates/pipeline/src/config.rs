@@ -9,13 +9,20 @@
 //! groups = ["alt.binaries.test"]
 //! recipients = ["age1..."]
 //! redundancy = 10
+//! rate_limit = "40M"                    # bytes per second, all connections
+//! check_delay = "30s"                   # post to STAT: 500ms, 5s, 2m, ...
 //! [[servers]]
 //! url = "nntps://me@news.example.com"   # nntp://, nntps:// or nntp+starttls://
 //! connections = 8
 //! password = "..."                      # or AP_NNTP_PASSWORD
+//! [check_server]                        # STAT on another provider
+//! url = "nntps://me@reader.example.net"
+//! connections = 2
+//! password = "..."                      # or AP_NNTP_CHECK_PASSWORD
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ap_nntp_post::{Password, ServerConfig};
 use serde::Deserialize;
@@ -36,10 +43,24 @@ pub struct PostSettings {
     pub split_above: Option<String>,
     pub part_size: Option<String>,
     pub method: Option<ap_archive::Method>,
+    /// Upload limit in bytes per second, as text (`40M`).
+    pub rate_limit: Option<String>,
+    /// Time from post to STAT, as text (`30s`).
+    pub check_delay: Option<String>,
+    /// Address of a server to STAT on instead of the posting ones.
+    pub check_server: Option<String>,
 }
 
 /// The environment variable holding the news server password.
 pub const PASSWORD_ENV: &str = "AP_NNTP_PASSWORD";
+
+/// The environment variable holding the check server's password. The
+/// posting server's password is never sent to the check server, which may
+/// be another provider.
+pub const CHECK_PASSWORD_ENV: &str = "AP_NNTP_CHECK_PASSWORD";
+
+/// Check connections to a check server when the file does not say.
+const DEFAULT_CHECK_CONNECTIONS: usize = 2;
 
 /// Connections per server when neither the flag nor the file says.
 pub const DEFAULT_CONNECTIONS: usize = 4;
@@ -71,6 +92,12 @@ pub struct Config {
     pub part_size: Option<String>,
     /// Domain of Message-IDs and From; random per set when absent.
     pub domain: Option<String>,
+    /// Upload limit in bytes per second over all connections (`40M`).
+    pub rate_limit: Option<String>,
+    /// Time from an article's post to its STAT check (`30s`).
+    pub check_delay: Option<String>,
+    /// A server to STAT on instead of the posting ones.
+    pub check_server: Option<ServerEntry>,
 }
 
 /// One `[[servers]]` table.
@@ -182,10 +209,49 @@ impl Config {
             )?,
             part_size: size(&settings.part_size, &self.part_size, defaults.part_size)?,
             method: settings.method.unwrap_or(defaults.method),
+            rate_limit: match settings.rate_limit.as_ref().or(self.rate_limit.as_ref()) {
+                Some(text) => Some(parse_rate(text)?),
+                None => None,
+            },
+            check_delay: match settings.check_delay.as_ref().or(self.check_delay.as_ref()) {
+                Some(text) => parse_duration(text)?,
+                None => defaults.check_delay,
+            },
+            check_server: self.check_server(settings.check_server.as_deref())?,
             work_dir,
             journal_dir: Some(data_dir.join("journal")),
             ..defaults
         })
+    }
+
+    /// The server the post check asks: `flag` (a `--check-server` address)
+    /// when given, else the file's `[check_server]`, else none (the posting
+    /// servers). Its password comes from [`CHECK_PASSWORD_ENV`], else from
+    /// the file's entry for that address.
+    fn check_server(&self, flag: Option<&str>) -> Result<Option<ServerConfig>> {
+        let entry = match flag {
+            Some(url) => self
+                .check_server
+                .iter()
+                .chain(&self.servers)
+                .find(|e| e.url == url),
+            None => self.check_server.as_ref(),
+        };
+        let Some(url) = flag.or(entry.map(|e| e.url.as_str())) else {
+            return Ok(None);
+        };
+        let connections = entry
+            .and_then(|e| e.connections)
+            .unwrap_or(DEFAULT_CHECK_CONNECTIONS)
+            .max(1);
+        let mut s = ServerConfig::parse(url)?.connections(connections);
+        let pass = std::env::var(CHECK_PASSWORD_ENV)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .or(entry.and_then(|e| e.password.clone()));
+        s.password = pass.map(Password::new);
+        s.ca_file = entry.and_then(|e| e.ca_file.clone());
+        Ok(Some(s))
     }
 
     /// Where the embedded news spool keeps its articles.
@@ -237,6 +303,44 @@ impl Config {
     }
 }
 
+/// An upload limit: a size per second (`40M` is 40 MiB/s), not zero.
+fn parse_rate(text: &str) -> Result<u64> {
+    match ap_archive::parse_size(text.strip_suffix("/s").unwrap_or(text)) {
+        Ok(0) | Err(_) => Err(Error::Setting(format!(
+            "rate limit {text:?} is not a size per second: use e.g. 40M (40 MiB/s) or a number of bytes"
+        ))),
+        Ok(n) => Ok(n),
+    }
+}
+
+/// A duration: a number with `ms`, `s`, `m` or `h`, or a number of seconds
+/// (`500ms`, `30s`, `1.5m`, `2`).
+fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|secs| secs.is_finite() && *secs <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            Error::Setting(format!(
+                "duration {text:?} is not understood: use e.g. 500ms, 30s, 2m or 1h (at most 24h)"
+            ))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +375,90 @@ mod tests {
         match Config::default().target(None, Some(3)).unwrap() {
             Target::Spool { connections, .. } => assert_eq!(connections, 3),
             other => panic!("expected the spool, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rate_limit_check_delay_and_check_server_come_from_flags_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "data_dir = {:?}\nrate_limit = \"40M\"\ncheck_delay = \"30s\"\n\
+                 [[servers]]\nurl = \"nntps://me@news.example.com\"\npassword = \"post-pw\"\n\
+                 [check_server]\nurl = \"nntps://me@reader.example.net\"\nconnections = 3\n\
+                 password = \"check-pw\"\nca_file = \"/etc/ca.pem\"\n",
+                dir.path()
+            ),
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert!(!format!("{c:?}").contains("check-pw"));
+        let o = c.post_options(&PostSettings::default()).unwrap();
+        assert_eq!(o.rate_limit, Some(40 << 20));
+        assert_eq!(o.check_delay, Duration::from_secs(30));
+        let check = o.check_server.expect("the file's check server");
+        assert_eq!(
+            (check.host.as_str(), check.port),
+            ("reader.example.net", 563)
+        );
+        assert_eq!(check.connections, 3);
+        assert_eq!(check.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        assert!(check.password.is_some());
+
+        let flags = PostSettings {
+            rate_limit: Some("500k".into()),
+            check_delay: Some("1.5m".into()),
+            check_server: Some("nntp://127.0.0.1:1119".into()),
+            ..PostSettings::default()
+        };
+        let o = c.post_options(&flags).unwrap();
+        assert_eq!(o.rate_limit, Some(500 << 10));
+        assert_eq!(o.check_delay, Duration::from_secs(90));
+        let check = o.check_server.expect("the flag's check server");
+        assert_eq!((check.port, check.connections), (1119, 2));
+        // Another address than the file's check server: no password of the
+        // file goes to it.
+        assert!(check.password.is_none() || std::env::var_os(CHECK_PASSWORD_ENV).is_some());
+
+        // Without any: no limit, the default delay, the posting servers.
+        let o = Config::default().post_options(&PostSettings::default());
+        let o = o.unwrap();
+        assert_eq!(o.rate_limit, None);
+        assert_eq!(o.check_delay, PostOptions::default().check_delay);
+        assert!(o.check_server.is_none());
+    }
+
+    #[test]
+    fn bad_rates_and_durations_name_the_value_and_the_fix() {
+        for (text, want) in [
+            ("500ms", 0.5),
+            ("30s", 30.0),
+            ("2m", 120.0),
+            ("1h", 3600.0),
+            ("7", 7.0),
+        ] {
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_secs_f64(want),
+                "{text}"
+            );
+        }
+        for bad in ["", "-5s", "5 days", "soon", "25h", "1e9"] {
+            let e = parse_duration(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{bad:?}")) && e.contains("30s"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(parse_rate("40M/s").unwrap(), 40 << 20);
+        for bad in ["0", "fast", "-1M"] {
+            let e = parse_rate(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{bad:?}")) && e.contains("40M"),
+                "{bad}: {e}"
+            );
         }
     }
 

@@ -22,6 +22,15 @@ pub enum Error {
         host: String,
         error: ap_nntp_post::Error,
     },
+    /// The check server could not be reached or refused the login before
+    /// anything was posted.
+    #[error(
+        "check server: {error} (its password comes from AP_NNTP_CHECK_PASSWORD or [check_server] in the config file); nothing was posted"
+    )]
+    CheckPreflight {
+        host: String,
+        error: ap_nntp_post::Error,
+    },
     #[error("posting: {0}")]
     Post(ap_nntp_post::Error),
     /// Articles were still missing after every re-post round.
@@ -50,6 +59,10 @@ pub enum Error {
     Unrecoverable { volume: usize, reason: String },
     #[error("config {path}: {reason}")]
     Config { path: PathBuf, reason: String },
+    /// A setting (a flag or a config file key) has a value that cannot be
+    /// used; the message names it and what would work.
+    #[error("{0}")]
+    Setting(String),
     #[error("{what}: {error}")]
     Io { what: String, error: std::io::Error },
     /// Internal inconsistency between what was planned and what a stage

@@ -53,8 +53,16 @@ pub struct PostOptions {
     pub work_dir: PathBuf,
     /// Memory for each volume's PAR2 recovery data; beyond it, a spill file.
     pub par2_memory: usize,
-    /// Time between an article's post and its STAT check.
+    /// Time between an article's post and its STAT check: the time the
+    /// server needs before a new article shows. A server usually shows its
+    /// own posts at once; another provider (`check_server`) may need
+    /// seconds to minutes.
     pub check_delay: Duration,
+    /// STAT on this server rather than on the posting ones: to see the set
+    /// as another provider's readers will.
+    pub check_server: Option<ap_nntp_post::ServerConfig>,
+    /// Upload limit in bytes per second, over all connections together.
+    pub rate_limit: Option<u64>,
     /// How often missing articles are posted again before giving up.
     pub repost_rounds: u32,
     /// Where resume journals live; `None` posts without one.
@@ -79,6 +87,8 @@ impl Default for PostOptions {
             work_dir: std::env::temp_dir(),
             par2_memory: 1 << 30,
             check_delay: Duration::from_millis(200),
+            check_server: None,
+            rate_limit: None,
             repost_rounds: 3,
             journal_dir: None,
         }
@@ -126,7 +136,7 @@ pub fn post(
     let tree = scan(source).map_err(Error::Source)?;
     let runtime = crate::target::runtime()?;
     let running = Running::start(&runtime, target, &progress)?;
-    running.preflight(&runtime)?;
+    running.preflight(&runtime, options.check_server.as_ref())?;
 
     let key = SetKey::generate()?;
     let domain = match &options.domain {
@@ -293,13 +303,8 @@ fn post_staged(
     }
     // A posting round: a fresh pool whose queue the uploader feeds.
     let start_round = |up: &mut Uploader| -> Result<ap_nntp_post::PostJob> {
-        let (queue, job) = running.start_job(
-            runtime,
-            options.check_delay,
-            progress,
-            &journal,
-            &up.confirmations,
-        )?;
+        let (queue, job) =
+            running.start_job(runtime, options, progress, &journal, &up.confirmations)?;
         up.set_queue(Some(queue))?;
         Ok(job)
     };
@@ -501,12 +506,17 @@ fn method_name(m: Method) -> &'static str {
 /// The pool settings of one posting round.
 pub(crate) fn post_config(
     servers: Vec<ap_nntp_post::ServerConfig>,
-    check_delay: Duration,
+    options: &PostOptions,
 ) -> PostConfig {
     let connections = servers.iter().map(|s| s.connections).sum::<usize>();
     let mut config = PostConfig::new(servers);
-    let mut check = CheckConfig::after(check_delay);
-    check.connections = connections.div_ceil(2).max(1);
+    config.rate_limit = options.rate_limit;
+    let mut check = CheckConfig::after(options.check_delay);
+    check.connections = match &options.check_server {
+        Some(s) => s.connections.max(1),
+        None => connections.div_ceil(2).max(1),
+    };
+    check.server = options.check_server.clone();
     config.check = Some(check);
     config
 }

@@ -3,7 +3,6 @@
 //! length of the job.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use ap_news_spool::{Spool, SpoolConfig, SpoolServer};
 use ap_nntp_post::{ArticleSender, Connection, PostJob, Poster, ServerConfig};
@@ -79,9 +78,21 @@ impl Running {
         }
     }
 
-    /// Connects and logs in to every server once, so a refused login or an
-    /// unreachable host stops the job before anything is posted.
-    pub(crate) fn preflight(&self, runtime: &tokio::runtime::Runtime) -> Result<()> {
+    /// Connects and logs in to every server once, the check server too, so
+    /// a refused login or an unreachable host stops the job before anything
+    /// is posted.
+    pub(crate) fn preflight(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        check: Option<&ServerConfig>,
+    ) -> Result<()> {
+        if check.is_some() && self.spool.is_some() {
+            return Err(Error::Setting(
+                "a check server needs a news server to post to (--server, or [[servers]] in the \
+                 config file): articles in the embedded spool are on no other server"
+                    .into(),
+            ));
+        }
         for s in &self.servers {
             let conn =
                 runtime
@@ -90,6 +101,15 @@ impl Running {
                         host: s.display_name(),
                         error,
                     })?;
+            runtime.block_on(conn.quit());
+        }
+        if let Some(s) = check {
+            let conn = runtime.block_on(Connection::connect(s)).map_err(|error| {
+                Error::CheckPreflight {
+                    host: s.display_name(),
+                    error,
+                }
+            })?;
             runtime.block_on(conn.quit());
         }
         Ok(())
@@ -102,12 +122,12 @@ impl Running {
     pub(crate) fn start_job(
         &self,
         runtime: &tokio::runtime::Runtime,
-        check_delay: Duration,
+        options: &crate::post::PostOptions,
         progress: &Option<ProgressSink>,
         journal: &Option<std::sync::Arc<crate::journal::Journal>>,
         confirmations: &std::sync::Arc<crate::upload::Confirmations>,
     ) -> Result<(ArticleSender, PostJob)> {
-        let config = post_config(self.servers.clone(), check_delay);
+        let config = post_config(self.servers.clone(), options);
         let events = pool_events(progress, journal, confirmations);
         let _guard = runtime.enter();
         Ok(Poster::start(config, events)?)
