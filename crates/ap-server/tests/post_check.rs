@@ -106,6 +106,7 @@ fn a_paced_post_to_inn2_is_checked_on_a_check_server_with_its_own_password() {
     assert!(!stderr.contains(&inn.pass), "{stderr}");
     let s = summary(&out);
     assert_eq!(s["reposted"], 0, "{s}");
+    assert_eq!(s["retries"], 0, "{s}");
     // Paced: the limiter lets the first article go at once and books every
     // later byte at 2 MiB/s, so the job cannot take less than that.
     let wire = s["wire_bytes"].as_u64().unwrap();

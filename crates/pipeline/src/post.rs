@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ap_archive::{Method, Password, WriteOptions, scan, write_archive};
-use ap_nntp_post::{CheckConfig, Event, EventSink, PostConfig, PostReport};
+use ap_nntp_post::{CheckConfig, ConnState, Event, EventSink, PostConfig, PostReport};
 use ap_secret_codec::{Descriptor, SetKey, SubjectStyle, to_nzb};
 
 use crate::error::{Error, Result};
@@ -112,6 +112,8 @@ pub struct Posted {
     pub articles: u64,
     pub wire_bytes: u64,
     pub reposted: usize,
+    /// Failed attempts (resets, timeouts, refusals) that were tried again.
+    pub retries: u64,
     /// True when the volumes went from the archive writer to the sockets
     /// without being staged on disk (copy folders).
     pub streamed: bool,
@@ -361,6 +363,7 @@ fn post_staged(
     up.set_queue(None)?;
     let mut report = runtime.block_on(job.finish())?;
     let mut totals = (report.articles, report.bytes);
+    let mut retries = report.retries;
     check_failed(&report)?;
 
     let mut round = 0;
@@ -423,6 +426,7 @@ fn post_staged(
         check_failed(&report)?;
         totals.0 += report.articles;
         totals.1 += report.bytes;
+        retries += report.retries;
     }
 
     let descriptor = up.descriptor;
@@ -442,6 +446,7 @@ fn post_staged(
         articles: totals.0,
         wire_bytes: totals.1,
         reposted,
+        retries,
         streamed,
         resumed: false,
         skipped: up.skipped,
@@ -474,23 +479,48 @@ fn check_failed(report: &PostReport) -> Result<()> {
 }
 
 /// Progress events of the pool, as [`Progress::Transfer`].
+/// Turns the pool's events into progress, journal lines and check
+/// confirmations. The pool numbers its `posting` connections first, then
+/// the check's.
 pub(crate) fn pool_events(
+    posting: usize,
     progress: &Option<ProgressSink>,
     journal: &Option<Arc<Journal>>,
     confirmations: &Arc<Confirmations>,
 ) -> Option<EventSink> {
     let (sink, journal, confirmations) = (progress.clone(), journal.clone(), confirmations.clone());
+    // The state of every posting connection, to report how many are at work.
+    let states = std::sync::Mutex::new(vec![ConnState::Closed; posting]);
     Some(Arc::new(move |e: &Event| match e {
         Event::BytesSent { bytes, .. } => emit(&sink, Progress::Transfer(*bytes)),
         Event::Posted { message_id, .. } => {
             if let Some(j) = &journal {
                 j.confirmed(message_id);
             }
+            emit(&sink, Progress::Posted);
         }
+        Event::Retry { reason, .. } => emit(&sink, Progress::Retry(reason.clone())),
         Event::Checked {
             message_id,
-            present: true,
-        } => confirmations.found(message_id),
+            present,
+        } => {
+            if *present {
+                confirmations.found(message_id);
+            }
+            emit(&sink, Progress::Checked { present: *present });
+        }
+        Event::Connection { conn, state, .. } if *conn < posting => {
+            let mut states = match states.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            states[*conn] = *state;
+            let count = |f: fn(&ConnState) -> bool| states.iter().filter(|s| f(s)).count();
+            let posting = count(|s| *s == ConnState::Posting);
+            let open = count(|s| matches!(s, ConnState::Idle | ConnState::Posting));
+            drop(states);
+            emit(&sink, Progress::Connections { posting, open });
+        }
         _ => {}
     }))
 }

@@ -18,6 +18,17 @@ pub enum Progress {
     Transfer(u64),
     /// A sentence for the user, such as which server is used.
     Note(String),
+    /// The server took an article (or a STAT found it after an ambiguous
+    /// failure).
+    Posted,
+    /// An attempt failed and the article will be tried again; the reason
+    /// is the server's reply or the network error.
+    Retry(String),
+    /// The post check looked an article up.
+    Checked { present: bool },
+    /// Posting connections (the check's not counted): how many are sending
+    /// an article now, and how many are logged in.
+    Connections { posting: usize, open: usize },
 }
 
 /// Where events go; called from worker threads, so keep it quick.

@@ -128,7 +128,8 @@ impl Running {
         confirmations: &std::sync::Arc<crate::upload::Confirmations>,
     ) -> Result<(ArticleSender, PostJob)> {
         let config = post_config(self.servers.clone(), options);
-        let events = pool_events(progress, journal, confirmations);
+        let posting = self.servers.iter().map(|s| s.connections).sum();
+        let events = pool_events(posting, progress, journal, confirmations);
         let _guard = runtime.enter();
         Ok(Poster::start(config, events)?)
     }

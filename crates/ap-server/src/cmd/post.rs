@@ -95,6 +95,7 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
             "articles": posted.articles,
             "wire_bytes": posted.wire_bytes,
             "reposted": posted.reposted,
+            "retries": posted.retries,
             "resumed": posted.resumed,
             "skipped": posted.skipped,
             "seconds": secs,
@@ -123,6 +124,12 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
                 String::new()
             }
         );
+        if posted.retries > 0 {
+            eprintln!(
+                "ap-server: {} attempts failed on the way (resets, timeouts, refusals) and were tried again",
+                posted.retries
+            );
+        }
         if public {
             eprintln!(
                 "ap-server: sealed to the packaged key (a public set: anyone with ap-client can open it)"
@@ -149,6 +156,38 @@ struct Bars {
     upload: ProgressBar,
 }
 
+/// What the upload bar says besides bytes: the pool at work.
+#[derive(Default)]
+struct Upload {
+    articles: u64,
+    retries: u64,
+    last_retry: String,
+    checked: u64,
+    missing: u64,
+    posting: usize,
+    open: usize,
+}
+
+impl Upload {
+    fn message(&self) -> String {
+        let mut m = format!(
+            "{} articles, {}/{} connections posting",
+            self.articles, self.posting, self.open
+        );
+        if self.checked > 0 {
+            m += &format!(", {} checked", self.checked);
+        }
+        if self.missing > 0 {
+            m += &format!(", {} missing", self.missing);
+        }
+        if self.retries > 0 {
+            let why: String = self.last_retry.chars().take(60).collect();
+            m += &format!(", {} retries (last: {why})", self.retries);
+        }
+        m
+    }
+}
+
 impl Bars {
     fn new() -> Bars {
         let target = if std::io::stderr().is_terminal() {
@@ -157,18 +196,21 @@ impl Bars {
             ProgressDrawTarget::hidden()
         };
         let multi = MultiProgress::with_draw_target(target);
-        let style = ProgressStyle::with_template(
-            "{prefix:>7} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        let bar = |name: &'static str| {
+        let template =
+            "{prefix:>7} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}";
+        let style = |t: &str| {
+            ProgressStyle::with_template(t)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ")
+        };
+        let bar = |name: &'static str, style: ProgressStyle| {
             let b = multi.add(ProgressBar::new(0));
-            b.set_style(style.clone());
+            b.set_style(style);
             b.set_prefix(name);
             b
         };
-        let (read, par2, upload) = (bar("read"), bar("PAR2"), bar("upload"));
+        let (read, par2) = (bar("read", style(template)), bar("PAR2", style(template)));
+        let upload = bar("upload", style(&format!("{template}  {{msg}}")));
         Bars {
             multi,
             read,
@@ -184,27 +226,55 @@ impl Bars {
             self.par2.clone(),
             self.upload.clone(),
         );
-        Arc::new(move |p: &Progress| match p {
-            Progress::Totals {
-                read: r,
-                par2: p2,
-                transfer,
-            } => {
-                read.set_length(*r);
-                par2.set_length(*p2);
-                upload.set_length(*transfer);
-            }
-            Progress::Read(n) => read.inc(*n),
-            Progress::Par2(n) => par2.inc(*n),
-            Progress::Transfer(n) => upload.inc(*n),
-            Progress::Note(text) => {
-                if multi.is_hidden() {
-                    eprintln!("ap-server: {text}");
-                } else {
-                    let _ = multi.println(format!("ap-server: {text}"));
+        let status = std::sync::Mutex::new(Upload::default());
+        Arc::new(move |p: &Progress| {
+            let mut status = match status.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            match p {
+                Progress::Totals {
+                    read: r,
+                    par2: p2,
+                    transfer,
+                } => {
+                    read.set_length(*r);
+                    par2.set_length(*p2);
+                    upload.set_length(*transfer);
                 }
+                Progress::Read(n) => read.inc(*n),
+                Progress::Par2(n) => par2.inc(*n),
+                Progress::Transfer(n) => upload.inc(*n),
+                Progress::Note(text) => {
+                    if multi.is_hidden() {
+                        eprintln!("ap-server: {text}");
+                    } else {
+                        let _ = multi.println(format!("ap-server: {text}"));
+                    }
+                }
+                Progress::Posted => status.articles += 1,
+                Progress::Retry(why) => {
+                    status.retries += 1;
+                    status.last_retry.clone_from(why);
+                }
+                Progress::Checked { present } => {
+                    status.checked += 1;
+                    status.missing += u64::from(!present);
+                }
+                Progress::Connections { posting, open } => {
+                    (status.posting, status.open) = (*posting, *open);
+                }
+                _ => return,
             }
-            _ => {}
+            if matches!(
+                p,
+                Progress::Posted
+                    | Progress::Retry(_)
+                    | Progress::Checked { .. }
+                    | Progress::Connections { .. }
+            ) {
+                upload.set_message(status.message());
+            }
         })
     }
 
