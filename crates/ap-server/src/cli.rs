@@ -188,6 +188,10 @@ pub struct PostFlags {
     /// How file data is coded: auto stores what will not compress.
     #[arg(long, default_value = "auto", value_parser = ["auto", "lzma2", "copy"])]
     pub method: String,
+    /// Bytes of data per article, a multiple of 4, e.g. 700K (default: the
+    /// config file's, else 700K). Each PAR2 slice is one article.
+    #[arg(long, value_name = "SIZE")]
+    pub article_size: Option<String>,
     /// Upload limit in bytes per second over all connections, e.g. 40M for
     /// 40 MiB/s (default: the config file's, else none).
     #[arg(long, value_name = "SIZE")]

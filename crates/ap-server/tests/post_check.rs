@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The post check and the upload limit as `ap-server post` exposes them:
 //! `--check-server` asks another server (with its own password) whether
-//! every article arrived, `--check-delay` waits before asking, and
-//! `--rate-limit` paces the upload. Against INN2 and standalone spools.
+//! every article arrived, `--check-delay` waits before asking,
+//! `--rate-limit` paces the upload and `--article-size` sets the article
+//! size. Against INN2 and standalone spools.
 
 use std::fs;
 use std::io::BufRead;
@@ -91,6 +92,7 @@ fn a_paced_post_to_inn2_is_checked_on_a_check_server_with_its_own_password() {
         .args(["--server", &format!("nntp://{}@{}", inn.user, inn.addr)])
         .args(["--group", &inn.group, "--json"])
         .args(["--rate-limit", "2M", "--check-delay", "300ms"])
+        .args(["--article-size", "256K"])
         // The same INN2 under another name: the check logs in on its own.
         .args([
             "--check-server",
@@ -107,6 +109,8 @@ fn a_paced_post_to_inn2_is_checked_on_a_check_server_with_its_own_password() {
     let s = summary(&out);
     assert_eq!(s["reposted"], 0, "{s}");
     assert_eq!(s["retries"], 0, "{s}");
+    // 3 MiB of data in articles of 256 KiB, then the PAR2 files.
+    assert!(s["articles"].as_u64().unwrap() > 12, "{s}");
     // Paced: the limiter lets the first article go at once and books every
     // later byte at 2 MiB/s, so the job cannot take less than that.
     let wire = s["wire_bytes"].as_u64().unwrap();
@@ -193,6 +197,10 @@ fn bad_check_and_rate_settings_are_refused_with_the_fix() {
     };
     refuse(&["--check-delay", "soon"], &["\"soon\"", "30s"]);
     refuse(&["--rate-limit", "fast"], &["\"fast\"", "40M"]);
+    refuse(
+        &["--article-size", "700001"],
+        &["\"700001\"", "multiple of 4"],
+    );
     // The embedded spool is the only server: nobody else has its articles.
     refuse(
         &["--check-server", "nntp://127.0.0.1:9"],

@@ -43,6 +43,8 @@ pub struct PostSettings {
     pub split_above: Option<String>,
     pub part_size: Option<String>,
     pub method: Option<ap_archive::Method>,
+    /// Article size, as text (`700K`).
+    pub article_size: Option<String>,
     /// Upload limit in bytes per second, as text (`40M`).
     pub rate_limit: Option<String>,
     /// Time from post to STAT, as text (`30s`).
@@ -192,7 +194,11 @@ impl Config {
             title: settings.title.clone().unwrap_or_default(),
             groups,
             domain: self.domain.clone(),
-            article_size: self.article_size.unwrap_or(defaults.article_size),
+            article_size: match (&settings.article_size, self.article_size) {
+                (Some(text), _) => parse_article_size(text)?,
+                (None, Some(n)) => parse_article_size(&n.to_string())?,
+                (None, None) => defaults.article_size,
+            },
             redundancy: settings
                 .redundancy
                 .or(self.redundancy)
@@ -300,6 +306,21 @@ impl Config {
             });
         }
         Ok(Target::Servers(servers))
+    }
+}
+
+/// Smallest and largest article size accepted.
+const ARTICLE_SIZES: std::ops::RangeInclusive<u64> = 1024..=(16 << 20);
+
+/// An article size: in range, and a multiple of 4 so that PAR2 slices (a
+/// whole number of articles, PAR2 wants multiples of 4) end where articles
+/// do and a lost article costs whole slices only.
+fn parse_article_size(text: &str) -> Result<u32> {
+    match ap_archive::parse_size(text) {
+        Ok(n) if ARTICLE_SIZES.contains(&n) && n % 4 == 0 => Ok(n as u32),
+        _ => Err(Error::Setting(format!(
+            "article size {text:?} is not usable: give a multiple of 4 bytes from 1K to 16M, such as 700K (716800, the usual size)"
+        ))),
     }
 }
 
@@ -453,6 +474,14 @@ mod tests {
             );
         }
         assert_eq!(parse_rate("40M/s").unwrap(), 40 << 20);
+        assert_eq!(parse_article_size("700K").unwrap(), 716_800);
+        for bad in ["700001", "512", "17M", "big"] {
+            let e = parse_article_size(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{bad:?}")) && e.contains("700K"),
+                "{bad}: {e}"
+            );
+        }
         for bad in ["0", "fast", "-1M"] {
             let e = parse_rate(bad).unwrap_err().to_string();
             assert!(

@@ -34,6 +34,7 @@ pub fn prepare(flags: &PostFlags, title: Option<String>) -> anyhow::Result<Prepa
         split_above: flags.split_above.clone(),
         part_size: flags.part_size.clone(),
         method: Some(flags.method.parse()?),
+        article_size: flags.article_size.clone(),
         rate_limit: flags.rate_limit.clone(),
         check_delay: flags.check_delay.clone(),
         check_server: flags.check_server.clone(),
