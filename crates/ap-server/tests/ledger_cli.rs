@@ -4,19 +4,11 @@
 //! embedded spool, every posted set is recorded, and the exported snapshot
 //! opens with the owner's identity only.
 
-use std::path::Path;
-use std::process::Command;
-
 use ap_tests::succeeded as ok;
 
-fn ap_server(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ap-server"));
-    c.env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("AP_LEDGER")
-        .env_remove("AP_NNTP_PASSWORD");
-    c
-}
+mod common;
+
+use common::ap_server;
 
 #[test]
 fn queue_posts_folders_in_order_and_the_ledger_records_and_exports_them() {

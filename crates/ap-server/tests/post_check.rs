@@ -6,18 +6,12 @@
 //! size. Against INN2 and standalone spools.
 
 use std::fs;
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 
-fn ap_server(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ap-server"));
-    c.env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("AP_NNTP_PASSWORD")
-        .env_remove("AP_NNTP_CHECK_PASSWORD");
-    c
-}
+mod common;
+
+use common::ap_server;
 
 /// A standalone spool (`ap-server spool`) on a free loopback port.
 struct Spool {
@@ -29,30 +23,16 @@ struct Spool {
 impl Spool {
     fn start() -> Spool {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ap-server"))
-            .args(["spool", "--listen", "127.0.0.1:0", "--dir"])
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect(&line)
-            .into();
-        Spool { child, addr, dir }
+        let (child, addr) = common::start_spool(dir.path());
+        Spool {
+            child,
+            addr: addr.to_string(),
+            dir,
+        }
     }
 
     fn articles(&self) -> usize {
-        ap_news_spool::Spool::open(self.dir.path(), Default::default())
-            .unwrap()
-            .article_files()
-            .unwrap()
-            .len()
+        common::spool_articles(self.dir.path())
     }
 }
 
@@ -206,15 +186,10 @@ fn bad_check_and_rate_settings_are_refused_with_the_fix() {
         &["--check-server", "nntp://127.0.0.1:9"],
         &["check server needs a news server to post to", "--server"],
     );
-    assert!(!home.path().join("data/ap/spool").exists() || spool_is_empty(home.path()));
-}
-
-fn spool_is_empty(home: &Path) -> bool {
-    ap_news_spool::Spool::open(&home.join("data/ap/spool"), Default::default())
-        .unwrap()
-        .article_files()
-        .unwrap()
-        .is_empty()
+    assert_eq!(
+        common::spool_articles(&home.path().join("data/ap/spool")),
+        0
+    );
 }
 
 fn port(addr: &str) -> &str {

@@ -8,24 +8,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn ap_server(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ap-server"));
-    c.env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("AP_NNTP_PASSWORD");
-    c
-}
+mod common;
+
+use common::ap_server;
 
 fn spool_articles(home: &Path) -> usize {
-    let dir = home.join("data/ap/spool");
-    if !dir.exists() {
-        return 0;
-    }
-    ap_news_spool::Spool::open(&dir, Default::default())
-        .unwrap()
-        .article_files()
-        .unwrap()
-        .len()
+    common::spool_articles(&home.join("data/ap/spool"))
 }
 
 #[test]
