@@ -54,8 +54,9 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
         eprintln!("{summary}");
     } else {
         eprintln!(
-            "ap-client: {} files ({} bytes) extracted into {} in {:.1} s",
+            "ap-client: {} {} ({} bytes) extracted into {} in {:.1} s",
             fetched.files,
+            if fetched.files == 1 { "file" } else { "files" },
             fetched.bytes,
             args.out.display(),
             secs

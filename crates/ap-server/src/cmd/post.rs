@@ -107,10 +107,15 @@ pub fn run(args: &PostArgs) -> anyhow::Result<()> {
         eprintln!("{summary}");
     } else {
         eprintln!(
-            "ap-server: posted {} ({} bytes in {} volumes, {} articles) to {} in {:.1} s, {:.1} MB/s{}",
+            "ap-server: posted {} ({} bytes in {} {}, {} articles) to {} in {:.1} s, {:.1} MB/s{}",
             args.dir.display(),
             posted.data_bytes,
             posted.volumes,
+            if posted.volumes == 1 {
+                "volume"
+            } else {
+                "volumes"
+            },
             posted.articles,
             if posted.embedded_spool {
                 "the embedded news spool".to_string()
