@@ -2,7 +2,8 @@
 //! Post and fetch round trips through the embedded spool and INN2: a tree
 //! with large, small, empty, non-ASCII and nested entries comes back
 //! byte-identical (contents, names, mtimes), also after articles vanished
-//! from the server and PAR2 rebuilt them.
+//! from the server and PAR2 rebuilt them, and after a post through a proxy
+//! that breaks connections.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -371,6 +372,82 @@ fn inn2_round_trip_then_repair_after_cancels() {
     assert_eq!(fetched.missing_articles, gone.len() as u64);
     assert!(fetched.repaired_volumes > 0);
     assert_eq!(snapshot(&src), snapshot(&out2));
+}
+
+/// The bar faults (5% of POSTs dropped mid-article, 2% answered
+/// 441, 1% stalled) plus 2% of replies lost after INN2 took the article,
+/// between a whole post job and INN2: the set comes back whole from INN2
+/// with no article missing, so nothing was lost and PAR2 had nothing to do.
+#[test]
+fn a_set_posted_to_inn2_through_faults_comes_back_whole_with_nothing_lost() {
+    let (target, inn) = inn2_target(4);
+    let Target::Servers(servers) = &target else {
+        unreachable!()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let proxy = rt
+        .block_on(ap_fault_proxy::FaultProxy::start(
+            "127.0.0.1:0".parse().unwrap(),
+            inn.addr.parse().unwrap(),
+            ap_fault_proxy::FaultConfig {
+                seed: 24,
+                drop_mid_article: 0.05,
+                reject_441: 0.02,
+                stall_mid_article: 0.01,
+                drop_after_article: 0.02,
+                article_bytes_hint: 60_000,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    let mut through = servers[0].clone();
+    through.host = proxy.local_addr().ip().to_string();
+    through.port = proxy.local_addr().port();
+    // A stall is noticed after 1.5 s instead of the default minute.
+    through.timeouts.io = Duration::from_millis(1500);
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src);
+    let mut opts = options(dir.path());
+    opts.groups = vec![inn.group.clone()];
+    let posted = post(&src, &opts, &Target::Servers(vec![through]), None).unwrap();
+    let stats = proxy.stats();
+    // This seed strikes with every kind of fault (it is 7 drops, 2 stalls,
+    // one 441 and 5 lost replies in 112 POSTs).
+    for (what, n) in [
+        ("drops", stats.dropped),
+        ("stalls", stats.stalled),
+        ("441", stats.rejected_441),
+        ("lost replies", stats.replies_lost),
+    ] {
+        assert!(n > 0, "no {what} injected: {stats:?}");
+    }
+    let refused = stats.dropped + stats.stalled + stats.rejected_441;
+    assert!(
+        posted.retries >= refused,
+        "{} retries, {stats:?}",
+        posted.retries
+    );
+    // Each article was sent again only when the server had not stored it:
+    // one POST per article plus one per drop, stall or 441, none for a lost
+    // reply (STAT found those).
+    assert_eq!(stats.posts, posted.articles + refused, "{stats:?}");
+    // Every article reached INN2 under its first Message-ID.
+    assert_eq!(posted.reposted, 0, "{stats:?}");
+
+    let out = dir.path().join("out");
+    let fetched = fetch(
+        &posted.descriptor,
+        &target,
+        &out,
+        &fetch_options(dir.path()),
+        None,
+    )
+    .unwrap();
+    assert_eq!((fetched.missing_articles, fetched.damaged_articles), (0, 0));
+    assert_eq!(fetched.repaired_volumes, 0);
+    assert_eq!(snapshot(&src), snapshot(&out));
 }
 
 #[test]
