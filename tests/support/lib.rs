@@ -18,6 +18,7 @@ use std::time::Duration;
 pub mod moto;
 pub mod nzbget;
 pub mod sabnzbd;
+pub mod tls;
 
 /// The fix named in every missing-peer failure.
 pub const INSTALL_HINT: &str = "run `cargo xtask peers install` (as root)";
