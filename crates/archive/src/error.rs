@@ -56,7 +56,7 @@ pub enum Error {
     #[error("unsafe entry {name:?} refused: {why}")]
     UnsafePath { name: String, why: &'static str },
     /// The target of an extraction exists and overwriting was not asked for.
-    #[error("{0}: already exists (pass overwrite to replace it)")]
+    #[error("{0}: already exists; pass --overwrite (ExtractOptions::overwrite) to replace it")]
     Exists(PathBuf),
     /// A volume file is missing or not named like NAME.7z.001.
     #[error("volumes: {0}")]

@@ -31,6 +31,13 @@ pub enum Error {
         host: String,
         error: ap_nntp_post::Error,
     },
+    /// A news server could not be reached or refused the login while a
+    /// set was being fetched; extraction had not begun.
+    #[error("{error}; nothing was extracted")]
+    FetchConnect {
+        host: String,
+        error: ap_nntp_post::Error,
+    },
     #[error("posting: {0}")]
     Post(ap_nntp_post::Error),
     /// Articles were still missing after every re-post round.

@@ -204,7 +204,7 @@ async fn worker(
                 match Connection::connect(server).await {
                     Ok(c) => conn = Some(c),
                     Err(e) if e.is_fatal() => {
-                        return Err(Error::Preflight {
+                        return Err(Error::FetchConnect {
                             host: server.display_name(),
                             error: e,
                         });
