@@ -182,6 +182,39 @@ pub fn succeeded(out: std::process::Output) -> String {
     String::from_utf8(out.stdout).expect("standard output is UTF-8")
 }
 
+/// Runs `cmd` to completion with `stdin` (a secret string, a password) on
+/// its standard input, capturing both output streams.
+pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin.as_bytes())
+            .expect("writing the command's standard input");
+    }
+    child.wait_with_output().expect("waiting for the command")
+}
+
+/// The error of a finished command that must have failed with exactly one
+/// error line on standard error (the project's rule for bad input); other
+/// lines, such as progress notes, may come before it.
+pub fn one_error_line(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "succeeded, expected an error: {stderr}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "expected one error line: {stderr}");
+    errors[0].to_string()
+}
+
 /// Runs a command to completion and returns its standard output; fails the
 /// test with the command line and both streams when it exits non-zero.
 pub fn run_ok(cmd: &mut Command) -> Vec<u8> {

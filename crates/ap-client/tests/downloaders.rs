@@ -6,39 +6,23 @@
 //! obfuscated names from the PAR2 data, unpack with the password, and the
 //! result equals the source.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ap_nntp_post::{Password, ServerConfig};
 use ap_pipeline::{PostOptions, Target};
 
+mod common;
+
+use ap_tests::run_with_stdin;
+use common::files;
+
 /// Their own control ports, so they never meet another test's daemon.
 const CONTROL_PORT: u16 = 16793;
 const SABNZBD_PORT: u16 = 16794;
-
-/// Relative path of every file under `root` to its contents.
-fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
-}
 
 /// A set posted to INN2 with one data article of each of its first
 /// `damaged` volumes cancelled, its source folder, and its secret string.
@@ -93,20 +77,11 @@ fn post_damaged_set(inn: &ap_tests::NewsServer, damaged: usize) -> Damaged {
 
     // The NZB as a user gets it: `ap-client nzb -` with the secret on stdin.
     let nzb = dir.path().join("set.nzb");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ap-client"))
-        .args(["nzb", "-", "-o"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ap-client"));
+    cmd.args(["nzb", "-", "-o"])
         .arg(&nzb)
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(secret.expose().as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+        .env("XDG_CONFIG_HOME", dir.path().join("config"));
+    ap_tests::succeeded(run_with_stdin(cmd, secret.expose()));
     assert_eq!(fs::read_to_string(&nzb).unwrap(), posted.nzb);
     Damaged {
         secret: secret.expose().to_owned(),

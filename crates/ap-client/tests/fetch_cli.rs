@@ -5,17 +5,18 @@
 //! file without `--overwrite`, and a server it cannot trust are refused
 //! with one line and nothing written.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use ap_nntp_post::{Password, ServerConfig};
 use ap_pipeline::{PostOptions, Target};
 
 mod common;
+
+use ap_tests::run_with_stdin;
+use common::files;
 
 fn ap_client(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ap-client"));
@@ -26,46 +27,12 @@ fn ap_client(home: &Path) -> Command {
     c
 }
 
-/// Runs `cmd` with `secret` on standard input.
-fn with_stdin(mut cmd: Command, secret: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(secret.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 fn make_tree(root: &Path) {
     fs::create_dir_all(root.join("sub/deeper")).unwrap();
     fs::write(root.join("big.bin"), ap_tests::noise(21, 900_000)).unwrap();
     fs::write(root.join("sub/notes.txt"), "fetch me\n".repeat(500)).unwrap();
     fs::write(root.join("sub/deeper/ünï.bin"), ap_tests::noise(22, 5_000)).unwrap();
     fs::write(root.join("empty"), b"").unwrap();
-}
-
-/// Relative path to contents of every file under `root`.
-fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.strip_prefix(root).unwrap().into(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn options(work: &Path, group: &str) -> PostOptions {
@@ -88,14 +55,6 @@ fn post_and_seal(src: &Path, work: &Path, target: &Target, group: &str, to: &[St
         .unwrap()
         .expose()
         .to_string()
-}
-
-fn error_lines(out: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| l.contains("error"))
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -125,7 +84,7 @@ fn fetch_restores_a_set_from_inn2_for_its_recipient_only() {
             .arg(identity)
             .args(extra)
             .env("AP_NNTP_PASSWORD", &inn.pass);
-        with_stdin(c, &secret)
+        run_with_stdin(c, &secret)
     };
 
     let out = home.path().join("restored");
@@ -140,11 +99,8 @@ fn fetch_restores_a_set_from_inn2_for_its_recipient_only() {
     );
 
     // Again into the same folder: refused until --overwrite says so.
-    let again = fetch(&out, &my_file, &[]);
-    let errors = error_lines(&again);
-    assert!(!again.status.success());
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("--overwrite"), "{errors:?}");
+    let error = ap_tests::one_error_line(&fetch(&out, &my_file, &[]));
+    assert!(error.contains("--overwrite"), "{error}");
     fs::write(out.join("big.bin"), b"changed").unwrap();
     let forced = fetch(&out, &my_file, &["--overwrite", "--json"]);
     assert!(
@@ -156,12 +112,8 @@ fn fetch_restores_a_set_from_inn2_for_its_recipient_only() {
 
     // Someone the set was not sealed to gets one line and nothing on disk.
     let theirs = home.path().join("theirs");
-    let denied = fetch(&theirs, &stranger_file, &[]);
-    let errors = error_lines(&denied);
-    assert!(!denied.status.success());
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(!errors[0].contains(&secret), "{errors:?}");
-    assert!(errors[0].contains("-i"), "{errors:?}");
+    let error = ap_tests::one_error_line(&fetch(&theirs, &stranger_file, &[]));
+    assert!(!error.contains(&secret) && error.contains("-i"), "{error}");
     assert!(!theirs.exists() || files(&theirs).is_empty());
 }
 
@@ -197,7 +149,7 @@ fn fetch_reads_a_public_set_over_tls_from_the_config_files_server() {
     let out = home.path().join("restored");
     let mut c = ap_client(home.path());
     c.args(["fetch", "-", "--out"]).arg(&out);
-    let got = with_stdin(c, &secret);
+    let got = run_with_stdin(c, &secret);
     assert!(
         got.status.success(),
         "{}",
@@ -210,17 +162,14 @@ fn fetch_reads_a_public_set_over_tls_from_the_config_files_server() {
     let out2 = home.path().join("untrusted");
     let mut c = ap_client(home.path());
     c.args(["fetch", "-", "--out"]).arg(&out2);
-    let denied = with_stdin(c, &secret);
-    let errors = error_lines(&denied);
-    assert!(!denied.status.success());
-    assert_eq!(errors.len(), 1, "{errors:?}");
+    let error = ap_tests::one_error_line(&run_with_stdin(c, &secret));
     assert!(
-        errors[0].contains(&format!("localhost:{}", front.addr.port())),
-        "{errors:?}"
+        error.contains(&format!("localhost:{}", front.addr.port())),
+        "{error}"
     );
     assert!(
-        errors[0].contains("TLS") && errors[0].contains("nothing was extracted"),
-        "{errors:?}"
+        error.contains("TLS") && error.contains("nothing was extracted"),
+        "{error}"
     );
     assert!(!out2.exists() || files(&out2).is_empty());
     drop(rt);

@@ -1,15 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `ap-client keygen`, `nzb` and `secret to-age` against real keys and the age CLI.
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use ap_secret_codec::recipients::Recipients;
 use ap_secret_codec::{
     Descriptor, PostedFile, Role, SetKey, SubjectStyle, parse_recipient, seal, to_nzb,
 };
+use ap_tests::run_with_stdin;
 
 fn client(config: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ap-client"));
@@ -21,22 +21,6 @@ fn nzb_from_stdin(config: &Path) -> Command {
     let mut cmd = client(config);
     cmd.args(["nzb", "-"]);
     cmd
-}
-
-fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn set() -> Descriptor {

@@ -2,10 +2,9 @@
 //! `ap-server archive` end to end: volumes on disk that 7-Zip extracts, a
 //! generated password file only its owner can read, and one-line errors.
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn server() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ap-server"))
@@ -28,23 +27,14 @@ fn tree(root: &Path) {
 }
 
 fn extract_with_7zz(first: &Path, password: &str, out: &Path) {
-    let mut child = Command::new(ap_tests::peer("7zz"))
-        .args([
-            "x",
-            "-bso0",
-            &format!("-o{}", out.display()),
-            first.to_str().unwrap(),
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let mut cmd = Command::new(ap_tests::peer("7zz"));
+    cmd.args([
+        "x",
+        "-bso0",
+        &format!("-o{}", out.display()),
+        first.to_str().unwrap(),
+    ]);
+    ap_tests::succeeded(ap_tests::run_with_stdin(cmd, &format!("{password}\n")));
 }
 
 fn same_files(a: &Path, b: &Path) {

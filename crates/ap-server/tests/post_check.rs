@@ -146,15 +146,12 @@ fn a_wrong_check_password_stops_the_job_before_anything_is_posted() {
         .env("AP_NNTP_CHECK_PASSWORD", wrong)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains("check server: news server"), "{stderr}");
-    assert!(errors[0].contains(&inn.addr), "{stderr}");
-    assert!(errors[0].contains("AP_NNTP_CHECK_PASSWORD"), "{stderr}");
-    assert!(errors[0].contains("nothing was posted"), "{stderr}");
-    assert!(!stderr.contains(wrong), "{stderr}");
+    let error = ap_tests::one_error_line(&out);
+    assert!(error.contains("check server: news server"), "{error}");
+    assert!(error.contains(&inn.addr), "{error}");
+    assert!(error.contains("AP_NNTP_CHECK_PASSWORD"), "{error}");
+    assert!(error.contains("nothing was posted"), "{error}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(wrong));
     assert_eq!(posting.articles(), 0);
 }
 

@@ -44,15 +44,12 @@ fn posts_over_tls_to_the_config_files_server_and_refuses_an_untrusted_one() {
         .arg(&src)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
+    let error = ap_tests::one_error_line(&out);
     assert!(
-        errors[0].contains(&format!("TLS handshake with news server {host} failed")),
-        "{stderr}"
+        error.contains(&format!("TLS handshake with news server {host} failed")),
+        "{error}"
     );
-    assert!(errors[0].contains("nothing was posted"), "{stderr}");
+    assert!(error.contains("nothing was posted"), "{error}");
     assert_eq!(spool_articles(store.path()), stored);
     let _ = spool.kill();
     let _ = spool.wait();

@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use ap_nntp_post::{Password, ServerConfig};
-use ap_pipeline::{FetchOptions, PostOptions, Posted, Target, fetch, post};
+use ap_pipeline::{FetchOptions, Fetched, PostOptions, Posted, Target, fetch, post};
+use ap_secret_codec::Descriptor;
 
 fn make_tree(root: &Path) {
     fs::create_dir_all(root.join("nested/deeper/deepest")).unwrap();
@@ -110,12 +111,14 @@ fn the_secret_rebuilds_the_nzb(posted: &Posted) -> Vec<u8> {
     bytes
 }
 
-fn fetch_options(work: &Path) -> FetchOptions {
-    FetchOptions {
+/// Fetches the set `d` from `target` into `out`, working under `work`.
+fn fetch_into(d: &Descriptor, target: &Target, out: &Path, work: &Path) -> Fetched {
+    let options = FetchOptions {
         work_dir: work.to_path_buf(),
         repair_memory: 64 << 20,
         overwrite: false,
-    }
+    };
+    fetch(d, target, out, &options, None).unwrap()
 }
 
 /// Message-IDs (with angle brackets) of about `percent` of the set's data
@@ -158,14 +161,7 @@ fn spool_round_trip_then_repair_after_losing_articles() {
     assert!(leftovers.is_empty());
 
     let out = dir.path().join("out");
-    let fetched = fetch(
-        &posted.descriptor,
-        &target,
-        &out,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    let fetched = fetch_into(&posted.descriptor, &target, &out, dir.path());
     assert_eq!(fetched.missing_articles, 0);
     assert_eq!(snapshot(&src), snapshot(&out));
 
@@ -178,14 +174,7 @@ fn spool_round_trip_then_repair_after_losing_articles() {
         fs::remove_file(spool.path_for(id)).unwrap();
     }
     let out2 = dir.path().join("out2");
-    let fetched = fetch(
-        &posted.descriptor,
-        &target,
-        &out2,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    let fetched = fetch_into(&posted.descriptor, &target, &out2, dir.path());
     assert_eq!(fetched.missing_articles, gone.len() as u64);
     assert!(fetched.repaired_slices > 0);
     assert_eq!(snapshot(&src), snapshot(&out2));
@@ -297,7 +286,7 @@ fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
     nzb_names_match_the_par2_data(&posted, &spool);
 
     let out = dir.path().join("out");
-    fetch(d, &target, &out, &fetch_options(dir.path()), None).unwrap();
+    fetch_into(d, &target, &out, dir.path());
     assert_eq!(snapshot(&src), snapshot(&out));
 
     // An article lost in every volume of every part: each volume's own PAR2
@@ -308,7 +297,7 @@ fn a_set_above_the_split_threshold_is_posted_in_parts_and_comes_back_whole() {
         fs::remove_file(spool.path_for(id)).unwrap();
     }
     let out2 = dir.path().join("out2");
-    let fetched = fetch(d, &target, &out2, &fetch_options(dir.path()), None).unwrap();
+    let fetched = fetch_into(d, &target, &out2, dir.path());
     assert_eq!(fetched.missing_articles, gone.len() as u64);
     assert_eq!(fetched.repaired_volumes, groups.len());
     assert_eq!(snapshot(&src), snapshot(&out2));
@@ -340,14 +329,7 @@ fn inn2_round_trip_then_repair_after_cancels() {
     assert_eq!(posted.reposted, 0);
 
     let out = dir.path().join("out");
-    fetch(
-        &posted.descriptor,
-        &target,
-        &out,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    fetch_into(&posted.descriptor, &target, &out, dir.path());
     assert_eq!(snapshot(&src), snapshot(&out));
 
     // Cancel about 3% of the articles on the server (ctlinnd, as the news
@@ -361,14 +343,7 @@ fn inn2_round_trip_then_repair_after_cancels() {
         assert!(status.success(), "ctlinnd cancel {id} failed");
     }
     let out2 = dir.path().join("out2");
-    let fetched = fetch(
-        &posted.descriptor,
-        &target,
-        &out2,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    let fetched = fetch_into(&posted.descriptor, &target, &out2, dir.path());
     assert_eq!(fetched.missing_articles, gone.len() as u64);
     assert!(fetched.repaired_volumes > 0);
     assert_eq!(snapshot(&src), snapshot(&out2));
@@ -437,14 +412,7 @@ fn a_set_posted_to_inn2_through_faults_comes_back_whole_with_nothing_lost() {
     assert_eq!(posted.reposted, 0, "{stats:?}");
 
     let out = dir.path().join("out");
-    let fetched = fetch(
-        &posted.descriptor,
-        &target,
-        &out,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    let fetched = fetch_into(&posted.descriptor, &target, &out, dir.path());
     assert_eq!((fetched.missing_articles, fetched.damaged_articles), (0, 0));
     assert_eq!(fetched.repaired_volumes, 0);
     assert_eq!(snapshot(&src), snapshot(&out));
@@ -534,14 +502,7 @@ fn lost_article_is_posted_again(method: ap_archive::Method) {
     assert_eq!(posted.descriptor.reposts[0].attempt, 1);
 
     let out = dir.path().join("out");
-    let fetched = fetch(
-        &posted.descriptor,
-        &target,
-        &out,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    let fetched = fetch_into(&posted.descriptor, &target, &out, dir.path());
     assert_eq!(fetched.missing_articles, 0);
     assert_eq!(snapshot(&src), snapshot(&out));
 }
@@ -568,14 +529,7 @@ fn compressed_archives_are_staged_or_streamed_and_come_back_too() {
     assert!(!posted.streamed);
     assert!(posted.archive_bytes < posted.data_bytes);
     let out = dir.path().join("out");
-    fetch(
-        &posted.descriptor,
-        &target,
-        &out,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    fetch_into(&posted.descriptor, &target, &out, dir.path());
     assert_eq!(snapshot(&src), snapshot(&out));
 
     // With memory for them (the default) the same folder streams: no
@@ -585,14 +539,7 @@ fn compressed_archives_are_staged_or_streamed_and_come_back_too() {
     assert!(posted.streamed);
     assert!(posted.archive_bytes < posted.data_bytes);
     let out = dir.path().join("out-streamed");
-    fetch(
-        &posted.descriptor,
-        &target,
-        &out,
-        &fetch_options(dir.path()),
-        None,
-    )
-    .unwrap();
+    fetch_into(&posted.descriptor, &target, &out, dir.path());
     assert_eq!(snapshot(&src), snapshot(&out));
 }
 

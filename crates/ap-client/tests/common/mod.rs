@@ -1,6 +1,8 @@
-//! Helpers shared by the ledger tests of the ap-client binary.
-#![allow(dead_code)]
+//! Helpers shared by the tests of the ap-client binary. Each test binary
+//! uses some.
+#![allow(dead_code, clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ap_ledger::SetInfo;
@@ -38,4 +40,24 @@ pub fn set(n: u32) -> SetInfo {
         status: "posted".into(),
         secret: String::new(),
     }
+}
+
+/// Relative path of every file under `root` to its contents.
+pub fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
 }
