@@ -182,6 +182,30 @@ pub fn succeeded(out: std::process::Output) -> String {
     String::from_utf8(out.stdout).expect("standard output is UTF-8")
 }
 
+/// Checks `bin completions SHELL` for every shell clap supports: each script
+/// is printed and names every one of `words` (subcommands, flags), and the
+/// bash one passes `bash -n`.
+pub fn check_completions(bin: &Path, words: &[&str]) {
+    for shell in ["bash", "elvish", "fish", "powershell", "zsh"] {
+        let script = succeeded(
+            Command::new(bin)
+                .args(["completions", shell])
+                .output()
+                .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display())),
+        );
+        for w in words {
+            // fish writes a long option as `-l name`.
+            let name = w.trim_start_matches('-');
+            assert!(script.contains(name), "{shell} completions lack {w}");
+        }
+        if shell == "bash" {
+            let mut check = Command::new("bash");
+            check.arg("-n");
+            succeeded(run_with_stdin(check, &script));
+        }
+    }
+}
+
 /// Runs `cmd` to completion with `stdin` (a secret string, a password) on
 /// its standard input, capturing both output streams.
 pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {

@@ -174,3 +174,11 @@ fn fetch_reads_a_public_set_over_tls_from_the_config_files_server() {
     assert!(!out2.exists() || files(&out2).is_empty());
     drop(rt);
 }
+
+#[test]
+fn completions_cover_every_command_and_the_fetch_flags() {
+    ap_tests::check_completions(
+        Path::new(env!("CARGO_BIN_EXE_ap-client")),
+        &["fetch", "send", "keygen", "--overwrite", "--identity"],
+    );
+}

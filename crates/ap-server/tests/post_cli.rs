@@ -273,3 +273,20 @@ fn a_post_killed_at_ten_points_resumes_the_same_set() {
         );
     }
 }
+
+#[test]
+fn completions_cover_every_command_and_the_posting_flags() {
+    ap_tests::check_completions(
+        Path::new(env!("CARGO_BIN_EXE_ap-server")),
+        &[
+            "post",
+            "queue",
+            "spool",
+            "ledger",
+            "--check-server",
+            "--check-delay",
+            "--rate-limit",
+            "--article-size",
+        ],
+    );
+}
