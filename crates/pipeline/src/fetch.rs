@@ -129,7 +129,7 @@ fn download_all(
             let path = Arc::new(path);
             for part in 1..=d.parts(index as usize) {
                 wants.push_back(Want {
-                    message_id: format!("<{}>", d.message_id(index, part)),
+                    message_id: d.bracketed_message_id(index, part),
                     path: path.clone(),
                     offset: u64::from(part - 1) * u64::from(d.article_size),
                     len: d.part_size(index as usize, part) as usize,

@@ -181,7 +181,7 @@ impl Uploader {
     pub(crate) fn post_file_until_checked(&mut self, index: u32, path: &Path) -> Result<()> {
         let d = &self.descriptor;
         let ids: Vec<String> = (1..=d.parts(index as usize))
-            .map(|part| format!("<{}>", d.message_id(index, part)))
+            .map(|part| d.bracketed_message_id(index, part))
             .filter(|id| !self.skip.contains(id))
             .collect();
         // Tracked before the first article is queued: its check may come

@@ -125,6 +125,12 @@ impl Descriptor {
             .message_id(file, part, self.attempt(file, part), &self.domain)
     }
 
+    /// [`Descriptor::message_id`] in angle brackets, the form NNTP commands
+    /// (STAT, BODY) and the pool's reports use.
+    pub fn bracketed_message_id(&self, file: u32, part: u32) -> String {
+        format!("<{}>", self.message_id(file, part))
+    }
+
     /// Records a re-post of an article, keeping the list sorted.
     pub fn add_repost(&mut self, file: u32, part: u32, attempt: u32) {
         match self
