@@ -215,14 +215,13 @@ impl Config {
             )?,
             part_size: size(&settings.part_size, &self.part_size, defaults.part_size)?,
             method: settings.method.unwrap_or(defaults.method),
-            rate_limit: match settings.rate_limit.as_ref().or(self.rate_limit.as_ref()) {
-                Some(text) => Some(parse_rate(text)?),
-                None => None,
-            },
-            check_delay: match settings.check_delay.as_ref().or(self.check_delay.as_ref()) {
-                Some(text) => parse_duration(text)?,
-                None => defaults.check_delay,
-            },
+            rate_limit: (settings.rate_limit.as_deref())
+                .or(self.rate_limit.as_deref())
+                .map(parse_rate)
+                .transpose()?,
+            check_delay: (settings.check_delay.as_deref())
+                .or(self.check_delay.as_deref())
+                .map_or(Ok(defaults.check_delay), parse_duration)?,
             check_server: self.check_server(settings.check_server.as_deref())?,
             work_dir,
             journal_dir: Some(data_dir.join("journal")),
@@ -466,29 +465,25 @@ mod tests {
                 "{text}"
             );
         }
-        for bad in ["", "-5s", "5 days", "soon", "25h", "1e9"] {
-            let e = parse_duration(bad).unwrap_err().to_string();
-            assert!(
-                e.contains(&format!("{bad:?}")) && e.contains("30s"),
-                "{bad}: {e}"
-            );
+        // Each refusal quotes the value and shows one that works.
+        fn refuses<T: std::fmt::Debug>(parse: fn(&str) -> Result<T>, bad: &[&str], fix: &str) {
+            for bad in bad {
+                let e = parse(bad).unwrap_err().to_string();
+                assert!(
+                    e.contains(&format!("{bad:?}")) && e.contains(fix),
+                    "{bad}: {e}"
+                );
+            }
         }
+        refuses(
+            parse_duration,
+            &["", "-5s", "5 days", "soon", "25h", "1e9"],
+            "30s",
+        );
         assert_eq!(parse_rate("40M/s").unwrap(), 40 << 20);
         assert_eq!(parse_article_size("700K").unwrap(), 716_800);
-        for bad in ["700001", "512", "17M", "big"] {
-            let e = parse_article_size(bad).unwrap_err().to_string();
-            assert!(
-                e.contains(&format!("{bad:?}")) && e.contains("700K"),
-                "{bad}: {e}"
-            );
-        }
-        for bad in ["0", "fast", "-1M"] {
-            let e = parse_rate(bad).unwrap_err().to_string();
-            assert!(
-                e.contains(&format!("{bad:?}")) && e.contains("40M"),
-                "{bad}: {e}"
-            );
-        }
+        refuses(parse_article_size, &["700001", "512", "17M", "big"], "700K");
+        refuses(parse_rate, &["0", "fast", "-1M"], "40M");
     }
 
     #[test]

@@ -93,24 +93,22 @@ impl Running {
                     .into(),
             ));
         }
-        for s in &self.servers {
-            let conn =
-                runtime
-                    .block_on(Connection::connect(s))
-                    .map_err(|error| Error::Preflight {
-                        host: s.display_name(),
-                        error,
-                    })?;
+        let login = |s: &ServerConfig| {
+            let conn = runtime.block_on(Connection::connect(s))?;
             runtime.block_on(conn.quit());
+            Ok::<_, ap_nntp_post::Error>(())
+        };
+        for s in &self.servers {
+            login(s).map_err(|error| Error::Preflight {
+                host: s.display_name(),
+                error,
+            })?;
         }
         if let Some(s) = check {
-            let conn = runtime.block_on(Connection::connect(s)).map_err(|error| {
-                Error::CheckPreflight {
-                    host: s.display_name(),
-                    error,
-                }
+            login(s).map_err(|error| Error::CheckPreflight {
+                host: s.display_name(),
+                error,
             })?;
-            runtime.block_on(conn.quit());
         }
         Ok(())
     }

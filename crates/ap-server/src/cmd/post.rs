@@ -226,61 +226,56 @@ impl Bars {
     }
 
     fn sink(&self) -> ProgressSink {
-        let (multi, read, par2, upload) = (
+        let (multi, read, par2, upload, upload_msg) = (
             self.multi.clone(),
             self.read.clone(),
             self.par2.clone(),
             self.upload.clone(),
+            self.upload.clone(),
         );
         let status = std::sync::Mutex::new(Upload::default());
-        Arc::new(move |p: &Progress| {
-            let mut status = match status.lock() {
-                Ok(g) => g,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            match p {
-                Progress::Totals {
-                    read: r,
-                    par2: p2,
-                    transfer,
-                } => {
-                    read.set_length(*r);
-                    par2.set_length(*p2);
-                    upload.set_length(*transfer);
-                }
-                Progress::Read(n) => read.inc(*n),
-                Progress::Par2(n) => par2.inc(*n),
-                Progress::Transfer(n) => upload.inc(*n),
-                Progress::Note(text) => {
-                    if multi.is_hidden() {
-                        eprintln!("ap-server: {text}");
-                    } else {
-                        let _ = multi.println(format!("ap-server: {text}"));
-                    }
-                }
-                Progress::Posted => status.articles += 1,
-                Progress::Retry(why) => {
-                    status.retries += 1;
-                    status.last_retry.clone_from(why);
-                }
-                Progress::Checked { present } => {
-                    status.checked += 1;
-                    status.missing += u64::from(!present);
-                }
-                Progress::Connections { posting, open } => {
-                    (status.posting, status.open) = (*posting, *open);
-                }
-                _ => return,
+        // Only the pool's events touch the status (byte counts, which come
+        // far more often, do not take the lock); each redraws its message.
+        let update = move |change: &dyn Fn(&mut Upload)| {
+            let mut s = status
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            change(&mut s);
+            upload_msg.set_message(s.message());
+        };
+        Arc::new(move |p: &Progress| match p {
+            Progress::Totals {
+                read: r,
+                par2: p2,
+                transfer,
+            } => {
+                read.set_length(*r);
+                par2.set_length(*p2);
+                upload.set_length(*transfer);
             }
-            if matches!(
-                p,
-                Progress::Posted
-                    | Progress::Retry(_)
-                    | Progress::Checked { .. }
-                    | Progress::Connections { .. }
-            ) {
-                upload.set_message(status.message());
+            Progress::Read(n) => read.inc(*n),
+            Progress::Par2(n) => par2.inc(*n),
+            Progress::Transfer(n) => upload.inc(*n),
+            Progress::Note(text) => {
+                if multi.is_hidden() {
+                    eprintln!("ap-server: {text}");
+                } else {
+                    let _ = multi.println(format!("ap-server: {text}"));
+                }
             }
+            Progress::Posted => update(&|s| s.articles += 1),
+            Progress::Retry(why) => update(&|s| {
+                s.retries += 1;
+                s.last_retry.clone_from(why);
+            }),
+            Progress::Checked { present } => update(&|s| {
+                s.checked += 1;
+                s.missing += u64::from(!present);
+            }),
+            Progress::Connections { posting, open } => {
+                update(&|s| (s.posting, s.open) = (*posting, *open))
+            }
+            _ => {}
         })
     }
 
