@@ -7,41 +7,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Output};
+use std::process::Output;
 
 mod common;
 
-use common::ap_server;
-
-/// A standalone spool (`ap-server spool`) on a free loopback port.
-struct Spool {
-    child: Child,
-    addr: String,
-    dir: tempfile::TempDir,
-}
-
-impl Spool {
-    fn start() -> Spool {
-        let dir = tempfile::tempdir().unwrap();
-        let (child, addr) = common::start_spool(dir.path());
-        Spool {
-            child,
-            addr: addr.to_string(),
-            dir,
-        }
-    }
-
-    fn articles(&self) -> usize {
-        common::spool_articles(self.dir.path())
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Spool, ap_server};
 
 /// A folder of about `n` bytes that do not compress.
 fn source(home: &Path, n: usize) -> std::path::PathBuf {

@@ -8,15 +8,14 @@ use std::fs;
 
 mod common;
 
-use common::{ap_server, spool_articles, start_spool};
+use common::{Spool, ap_server};
 
 #[test]
 fn posts_over_tls_to_the_config_files_server_and_refuses_an_untrusted_one() {
     let home = tempfile::tempdir().unwrap();
-    let store = tempfile::tempdir().unwrap();
-    let (mut spool, spool_addr) = start_spool(store.path());
+    let spool = Spool::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let front = rt.block_on(ap_tests::tls::start(spool_addr, home.path(), false));
+    let front = rt.block_on(ap_tests::tls::start(spool.addr, home.path(), false));
     let host = format!("localhost:{}", front.addr.port());
     let conf = home.path().join("config/ap/config.toml");
     fs::create_dir_all(conf.parent().unwrap()).unwrap();
@@ -34,7 +33,7 @@ fn posts_over_tls_to_the_config_files_server_and_refuses_an_untrusted_one() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("posting to {host}")), "{stderr}");
-    let stored = spool_articles(store.path());
+    let stored = spool.articles();
     assert!(stored > 0);
 
     // The same server without its CA: the system roots do not trust it.
@@ -50,7 +49,5 @@ fn posts_over_tls_to_the_config_files_server_and_refuses_an_untrusted_one() {
         "{error}"
     );
     assert!(error.contains("nothing was posted"), "{error}");
-    assert_eq!(spool_articles(store.path()), stored);
-    let _ = spool.kill();
-    let _ = spool.wait();
+    assert_eq!(spool.articles(), stored);
 }

@@ -245,6 +245,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A builder with every header but the body's: `from` and `id` vary.
+    fn headers(from: &str, id: &str) -> ArticleBuilder {
+        ArticleBuilder::new()
+            .from(from)
+            .newsgroup("alt.binaries.test")
+            .subject("s")
+            .message_id(id)
+    }
+
     #[test]
     fn formats_dates() {
         let t = UNIX_EPOCH + Duration::from_secs(1_795_590_286);
@@ -271,11 +280,7 @@ mod tests {
                 .collect();
             let info = PartInfo::new("f.bin", data.len() as u64, 1, 1, 0, data.len() as u64);
             let buf = vec![0u8; info.max_encoded_len()];
-            let (a, summary) = ArticleBuilder::new()
-                .from("x <x@y.z>")
-                .newsgroup("alt.binaries.test")
-                .subject("s")
-                .message_id("p@d")
+            let (a, summary) = headers("x <x@y.z>", "p@d")
                 .yenc_part(&info, &data, buf)
                 .unwrap();
             assert!(crate::wire::is_wire_form(a.wire_body()), "{len}");
@@ -285,11 +290,7 @@ mod tests {
         }
         let info = PartInfo::new("f.bin", 10, 1, 1, 0, 10);
         assert!(
-            ArticleBuilder::new()
-                .from("a")
-                .newsgroup("g")
-                .subject("s")
-                .message_id("a@b")
+            headers("a", "a@b")
                 .yenc_part(&info, &[0; 10], vec![0u8; 4])
                 .is_err()
         );
@@ -297,66 +298,28 @@ mod tests {
 
     #[test]
     fn builds_only_named_headers() {
-        let a = ArticleBuilder::new()
-            .from("x <x@y.z>")
-            .newsgroup("alt.binaries.test")
-            .subject("s")
-            .message_id("abc@d")
+        let a = headers("x <x@y.z>", "abc@d")
             .body(Bytes::from_static(b"hi\r\n"))
             .unwrap();
         assert_eq!(
             &a.head()[..],
             b"From: x <x@y.z>\r\nNewsgroups: alt.binaries.test\r\nSubject: s\r\nMessage-ID: <abc@d>\r\n\r\n"
         );
-        assert!(
-            ArticleBuilder::new()
-                .from("a")
-                .newsgroup("g")
-                .subject("s")
-                .message_id("no at")
-                .body(Bytes::new())
-                .is_err()
-        );
-        assert!(
-            ArticleBuilder::new()
-                .from("a\r\nX: y")
-                .newsgroup("g")
-                .subject("s")
-                .message_id("a@b")
-                .body(Bytes::new())
-                .is_err()
-        );
+        assert!(headers("a", "no at").body(Bytes::new()).is_err());
+        assert!(headers("a\r\nX: y", "a@b").body(Bytes::new()).is_err());
     }
 
     #[test]
     fn body_of_shares_the_body_under_new_headers() {
-        let first = ArticleBuilder::new()
-            .from("a <a@b.c>")
-            .newsgroup("g")
-            .subject("s")
-            .message_id("one@x")
+        let first = headers("a <a@b.c>", "one@x")
             .body(Bytes::from_static(b".dot\nline\n"))
             .unwrap();
-        let second = ArticleBuilder::new()
-            .from("a <a@b.c>")
-            .newsgroup("g")
-            .subject("s")
-            .message_id("two@x")
-            .body_of(&first)
-            .unwrap();
+        let second = headers("a <a@b.c>", "two@x").body_of(&first).unwrap();
         assert_eq!(second.message_id(), "<two@x>");
         assert_eq!(&second.wire_body()[..], b"..dot\r\nline\r\n");
         // The same memory, not a copy.
         assert_eq!(second.wire_body().as_ptr(), first.wire_body().as_ptr());
         // Headers are still checked.
-        assert!(
-            ArticleBuilder::new()
-                .from("a")
-                .newsgroup("g")
-                .subject("s")
-                .message_id("bad")
-                .body_of(&first)
-                .is_err()
-        );
+        assert!(headers("a", "bad").body_of(&first).is_err());
     }
 }

@@ -6,6 +6,34 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// A standalone spool (`ap-server spool`) in a temporary folder, on a free
+/// loopback port; killed when dropped.
+pub struct Spool {
+    child: Child,
+    pub addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Spool {
+    pub fn start() -> Spool {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, addr) = start_spool(dir.path());
+        Spool { child, addr, dir }
+    }
+
+    /// Articles it stores.
+    pub fn articles(&self) -> usize {
+        spool_articles(self.dir.path())
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `ap-server` with its data and config under `home`, and none of the
 /// caller's server passwords or ledger location.
 pub fn ap_server(home: &Path) -> Command {
