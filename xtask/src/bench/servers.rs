@@ -245,11 +245,14 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
     let ours_bin = ctx.ours.example("post-files");
     let mut cases = Vec::new();
     for target in targets(env) {
-        let ours = post_files(&target, &files, &ours_bin, expected, false);
+        let ours = post_files(&target, &files, &ours_bin, expected, Floor::No);
         // The same program posting one encoded part per file over and over:
-        // what the kernel's TCP path alone costs, which every poster pays.
-        let floor = post_files(&target, &files, &ours_bin, expected, true);
-        let mut tools = vec![ours, floor];
+        // what the kernel's TCP path alone costs, which every poster pays;
+        // then the same again reading every part from its file first, which
+        // every poster that reads through the page cache pays on top.
+        let wire = post_files(&target, &files, &ours_bin, expected, Floor::Wire);
+        let read = post_files(&target, &files, &ours_bin, expected, Floor::ReadAndWire);
+        let mut tools = vec![ours, wire, read];
         for mut peer in [
             nyuu(&target, files.clone(), |work| work.join("nyuu.nzb")),
             pesto(&target, files.clone()),
@@ -272,20 +275,38 @@ pub fn post(ctx: &Ctx, env: &mut StageEnv) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
-/// `post-files` (the nntp-post crate's example) posting `files` to `target`;
-/// with `wire_only` it encodes one part per file and posts that body for
-/// every part, which measures the network stack alone.
+/// What a `post-files` row leaves out, to show the floor under every poster.
+#[derive(Clone, Copy, PartialEq)]
+enum Floor {
+    /// The real post: read, encode, send.
+    No,
+    /// One encoded part per file, sent for every part: the network stack.
+    Wire,
+    /// As `Wire`, but every part is still read from its file.
+    ReadAndWire,
+}
+
+/// `post-files` (the nntp-post crate's example) posting `files` to `target`,
+/// whole or as one of the floors.
 fn post_files(
     target: &Target,
     files: &[PathBuf],
     bin: &Option<PathBuf>,
     expected: usize,
-    wire_only: bool,
+    floor: Floor,
 ) -> Tool {
-    let name = if wire_only {
-        format!("wire floor (post-files --wire-only) → {}", target.name)
-    } else {
-        format!("ap nntp-post (post-files) → {}", target.name)
+    let flag = match floor {
+        Floor::No => None,
+        Floor::Wire => Some("--wire-only"),
+        Floor::ReadAndWire => Some("--read-and-wire"),
+    };
+    let name = match floor {
+        Floor::No => format!("ap nntp-post (post-files) → {}", target.name),
+        Floor::Wire => format!("wire floor (post-files --wire-only) → {}", target.name),
+        Floor::ReadAndWire => format!(
+            "read + wire floor (post-files --read-and-wire) → {}",
+            target.name
+        ),
     };
     let (t, f, b) = (target.clone(), files.to_vec(), bin.clone());
     let tool = Tool::new(name, move |_| {
@@ -306,9 +327,7 @@ fn post_files(
             "--article-size",
             &ARTICLE.to_string(),
         ]);
-        if wire_only {
-            c.arg("--wire-only");
-        }
+        c.args(flag);
         c.args(["--group", inn::GROUP]).args(&f);
         c
     })
@@ -326,7 +345,11 @@ fn post_files(
         }
         Ok(())
     });
-    if wire_only { tool } else { tool.ours() }
+    if floor == Floor::No {
+        tool.ours()
+    } else {
+        tool
+    }
 }
 
 /// The whole job: a media-shaped folder to posted articles and an NZB, by
