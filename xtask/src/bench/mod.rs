@@ -49,6 +49,10 @@ pub struct BenchArgs {
     /// Runs of each tool per case.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Measure nothing: write docs/BENCHMARKS.md again from
+    /// docs/benchmarks.json (after a change to the page's layout or notes).
+    #[arg(long, conflicts_with_all = ["quick", "size"])]
+    render: bool,
 }
 
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -251,6 +255,9 @@ fn build_ours(quick: bool) -> Result<Ours> {
 pub fn bench(args: &BenchArgs) -> Result<()> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
+    }
+    if args.render {
+        return report::write(&[], false);
     }
     crate::peers::require_all()?;
     let ctx = Ctx {
