@@ -46,7 +46,7 @@ pub enum TlsMode {
 pub struct Timeouts {
     /// TCP connect plus TLS handshake.
     pub connect: Duration,
-    /// Longest wait for any reply line, or for the socket to take one chunk
+    /// Longest wait for any reply line, or for the socket to take any more
     /// of an article.
     pub io: Duration,
 }
