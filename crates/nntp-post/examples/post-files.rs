@@ -185,17 +185,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                         .newsgroup(group.clone())
                         .subject(format!("{name} yEnc ({}/{parts})", part + 1))
                         .message_id(format!("{}@{}.invalid", &id[..24], &id[24..]));
+                    if first.is_none() || read_and_wire {
+                        f.read_exact(&mut buf[..n])
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                    }
                     let article = match &first {
-                        Some(first) => {
-                            if read_and_wire {
-                                f.read_exact(&mut buf[..n])
-                                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                            }
-                            builder.body_of(first)
-                        }
+                        Some(first) => builder.body_of(first),
                         None => {
-                            f.read_exact(&mut buf[..n])
-                                .map_err(|e| format!("{}: {e}", path.display()))?;
                             let info = ap_yenc::PartInfo::new(
                                 name.clone(),
                                 len,
