@@ -329,3 +329,44 @@ pub fn write(results: &[CaseResult], quick: bool) -> Result<()> {
     eprintln!("wrote {} from {}", md_path.display(), json_path.display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(stage: &str, title: &str, tool: &str, ours: bool, mib_per_s: f64) -> Value {
+        json!({
+            "stage": stage,
+            "title": title,
+            "machine": { "date": "d", "commit": "c", "cpu": "cpu", "cores": 2, "memory": "m", "simd": "s" },
+            "rows": [{
+                "tool": tool,
+                "ours": ours,
+                "command": "",
+                "figures": {
+                    "median_s": 1.0, "min_s": 1.0, "max_s": 1.0, "mib_per_s": mib_per_s,
+                    "cpu_s": 0.5, "cpu_s_per_gb": 0.25, "max_rss_mib": 7.0, "peak_disk_mib": 0.0
+                }
+            }]
+        })
+    }
+
+    #[test]
+    fn a_stage_note_comes_once_above_its_tables() {
+        let page = render_page(&[
+            case("yenc", "encode", "ybench", true, 100.0),
+            case("post", "post to the spool", "post-files", true, 200.0),
+            case("post", "post to INN2", "post-files", true, 100.0),
+        ]);
+        let note = stage_note("post").unwrap();
+        assert_eq!(page.matches(note).count(), 1, "{page}");
+        let (heading, note_at, first_table) = (
+            page.find("## post\n").unwrap(),
+            page.find(note).unwrap(),
+            page.find("#### post to the spool").unwrap(),
+        );
+        assert!(heading < note_at && note_at < first_table, "{page}");
+        assert!(stage_note("yenc").is_none());
+        assert!(page.contains("| **post-files** | 1.000 | 1.000–1.000 | 200.0 | 0.50 | 0.25 |"));
+    }
+}
