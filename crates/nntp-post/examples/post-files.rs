@@ -5,7 +5,7 @@
 //! post-files [--server nntp://[user@]host:port] [--connections N]
 //!            [--article-size BYTES] [--group GROUP] [--check-delay-ms MS]
 //!            [--check-connections N] [--rate BYTES_PER_SEC]
-//!            [--wire-only | --read-and-wire] FILE...
+//!            [--wire-only | --read-and-wire | --encode-only] FILE...
 //! ```
 //! The password, when the server needs one, comes from `AP_NNTP_PASSWORD`.
 //! `--wire-only` encodes each file's first part once and posts that body
@@ -14,6 +14,11 @@
 //! `--read-and-wire` does the same but still reads every part from its file
 //! first: reading plus sending with no encoding, the floor under any poster
 //! that reads its input through the page cache.
+//! `--encode-only` contacts no server: it reads each file's first part
+//! once and yEnc-encodes it (with CRC32, into a recycled buffer, as a real
+//! post does) once per part of the file. The CPU that encoding costs on
+//! input already in cache; with the read + wire floor it bounds from below
+//! what any poster of these files can spend.
 //! Headers carry random-looking names only; no file name leaves the machine.
 
 use std::fs::File;
@@ -33,6 +38,7 @@ struct Args {
     rate: Option<u64>,
     wire_only: bool,
     read_and_wire: bool,
+    encode_only: bool,
     files: Vec<PathBuf>,
 }
 
@@ -47,6 +53,7 @@ fn parse() -> Result<Args, String> {
         rate: None,
         wire_only: false,
         read_and_wire: false,
+        encode_only: false,
         files: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -81,12 +88,19 @@ fn parse() -> Result<Args, String> {
                 a.wire_only = true;
                 a.read_and_wire = true;
             }
+            "--encode-only" => a.encode_only = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => a.files.push(PathBuf::from(arg)),
         }
     }
     if a.files.is_empty() {
         return Err("no files given".into());
+    }
+    if a.encode_only && a.wire_only {
+        return Err(
+            "--encode-only sends nothing; it does not go with --wire-only or --read-and-wire"
+                .into(),
+        );
     }
     Ok(a)
 }
@@ -105,6 +119,117 @@ impl Ids {
     fn hex(&mut self) -> String {
         format!("{:016x}{:016x}", self.next(), self.next())
     }
+}
+
+/// One part as [`Parts::each`] hands it over: headers chosen, data read.
+struct Part<'a> {
+    /// Zero for a file's first part.
+    number: u64,
+    builder: ArticleBuilder,
+    info: ap_yenc::PartInfo,
+    data: &'a [u8],
+}
+
+/// Splits files into parts under random-looking names and Message-IDs.
+struct Parts {
+    ids: Ids,
+    size: usize,
+    group: String,
+    buf: Vec<u8>,
+}
+
+impl Parts {
+    fn new(seed: u64, size: usize, group: String) -> Parts {
+        Parts {
+            ids: Ids(seed),
+            size,
+            group,
+            buf: vec![0u8; size],
+        }
+    }
+
+    /// Calls `f` for every part of every file, in order, and returns the
+    /// data bytes covered. Reads each part from its file when `read_all`,
+    /// else only each file's first part, whose bytes then stand in for the
+    /// rest.
+    fn each(
+        &mut self,
+        files: &[PathBuf],
+        read_all: bool,
+        mut f: impl FnMut(Part<'_>) -> Result<(), String>,
+    ) -> Result<u64, String> {
+        let mut total = 0u64;
+        for path in files {
+            let err = |e: std::io::Error| format!("{}: {e}", path.display());
+            let mut file = File::open(path).map_err(err)?;
+            let len = file.metadata().map_err(err)?.len();
+            let parts = len.div_ceil(self.size as u64).max(1);
+            let name = self.ids.hex();
+            let from = format!(
+                "{} <{}@{}.invalid>",
+                &name[..8],
+                &name[8..16],
+                &name[16..24]
+            );
+            for part in 0..parts {
+                let off = part * self.size as u64;
+                let n = (len - off).min(self.size as u64) as usize;
+                let id = self.ids.hex();
+                let builder = ArticleBuilder::new()
+                    .from(from.clone())
+                    .newsgroup(self.group.clone())
+                    .subject(format!("{name} yEnc ({}/{parts})", part + 1))
+                    .message_id(format!("{}@{}.invalid", &id[..24], &id[24..]));
+                if part == 0 || read_all {
+                    file.read_exact(&mut self.buf[..n]).map_err(err)?;
+                }
+                let info = ap_yenc::PartInfo::new(
+                    name.clone(),
+                    len,
+                    part as u32 + 1,
+                    parts as u32,
+                    off,
+                    n as u64,
+                );
+                f(Part {
+                    number: part,
+                    builder,
+                    info,
+                    data: &self.buf[..n],
+                })?;
+                total += n as u64;
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// `--encode-only`: every part encoded as a post would encode it, from its
+/// file's first part already in cache, and nothing sent.
+fn encode_only(args: &Args, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let pool = ap_nntp_post::BufferPool::new();
+    let (mut articles, mut bytes) = (0u64, 0u64);
+    let data = Parts::new(seed, args.article_size, args.group.clone()).each(
+        &args.files,
+        false,
+        |part| {
+            let enc = pool.take(part.info.max_encoded_len());
+            let (article, _) = part
+                .builder
+                .yenc_part(&part.info, part.data, enc)
+                .map_err(|e| e.to_string())?;
+            articles += 1;
+            bytes += article.wire_len();
+            Ok(())
+        },
+    )?;
+    println!(
+        "{{\"tool\":\"ap-nntp-post\",\"encode_only\":true,\"data_bytes\":{data},\"bytes\":{bytes},\"articles\":{articles},\"seconds\":{:.3},\"cpu_seconds\":{:.2},\"retries\":0,\"failed\":0,\"missing\":0}}",
+        started.elapsed().as_secs_f64(),
+        cpu_seconds(),
+    );
+    Ok(())
 }
 
 /// User plus system CPU seconds of this process, from /proc.
@@ -128,6 +253,10 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse()?;
+    let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64;
+    if args.encode_only {
+        return encode_only(&args, seed);
+    }
     let mut server = ServerConfig::parse(&args.server)?.connections(args.connections);
     if let Ok(pass) = std::env::var("AP_NNTP_PASSWORD") {
         server.password = Some(Password::new(pass));
@@ -150,74 +279,39 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     let started = Instant::now();
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64;
     let (data_bytes, report) = runtime.block_on(async {
         let (queue, job) = Poster::start(config, None)?;
         let handle = tokio::runtime::Handle::current();
         let (files, size, group) = (args.files.clone(), args.article_size, args.group.clone());
         let (wire_only, read_and_wire) = (args.wire_only, args.read_and_wire);
         let producer = tokio::task::spawn_blocking(move || -> Result<u64, String> {
-            let mut ids = Ids(seed);
-            let mut total = 0u64;
-            let mut buf = vec![0u8; size];
             let pool = ap_nntp_post::BufferPool::new();
-            for path in files {
-                let mut f = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                let len = f
-                    .metadata()
-                    .map_err(|e| format!("{}: {e}", path.display()))?
-                    .len();
-                let parts = len.div_ceil(size as u64).max(1);
-                let name = ids.hex();
-                let from = format!(
-                    "{} <{}@{}.invalid>",
-                    &name[..8],
-                    &name[8..16],
-                    &name[16..24]
-                );
-                let mut first: Option<ap_nntp_post::Article> = None;
-                for part in 0..parts {
-                    let off = part * size as u64;
-                    let n = (len - off).min(size as u64) as usize;
-                    let id = ids.hex();
-                    let builder = ArticleBuilder::new()
-                        .from(from.clone())
-                        .newsgroup(group.clone())
-                        .subject(format!("{name} yEnc ({}/{parts})", part + 1))
-                        .message_id(format!("{}@{}.invalid", &id[..24], &id[24..]));
-                    if first.is_none() || read_and_wire {
-                        f.read_exact(&mut buf[..n])
-                            .map_err(|e| format!("{}: {e}", path.display()))?;
-                    }
-                    let article = match &first {
-                        Some(first) => builder.body_of(first),
-                        None => {
-                            let info = ap_yenc::PartInfo::new(
-                                name.clone(),
-                                len,
-                                part as u32 + 1,
-                                parts as u32,
-                                off,
-                                n as u64,
-                            );
-                            // Encoded straight into a recycled buffer, which
-                            // is the article body without a copy and comes
-                            // back when the poster drops the article.
-                            let enc = pool.take(info.max_encoded_len());
-                            builder.yenc_part(&info, &buf[..n], enc).map(|(a, _)| a)
-                        }
-                    }
-                    .map_err(|e| e.to_string())?;
-                    if wire_only && first.is_none() {
-                        first = Some(article.clone());
-                    }
-                    handle
-                        .block_on(queue.send(article))
-                        .map_err(|e| e.to_string())?;
-                    total += n as u64;
+            let mut first: Option<ap_nntp_post::Article> = None;
+            let mut parts = Parts::new(seed, size, group);
+            parts.each(&files, !wire_only || read_and_wire, |part| {
+                if part.number == 0 {
+                    first = None;
                 }
-            }
-            Ok(total)
+                let article = match &first {
+                    Some(first) => part.builder.body_of(first),
+                    // Encoded straight into a recycled buffer, which is the
+                    // article body without a copy and comes back when the
+                    // poster drops the article.
+                    None => {
+                        let enc = pool.take(part.info.max_encoded_len());
+                        part.builder
+                            .yenc_part(&part.info, part.data, enc)
+                            .map(|(a, _)| a)
+                    }
+                }
+                .map_err(|e| e.to_string())?;
+                if wire_only && first.is_none() {
+                    first = Some(article.clone());
+                }
+                handle
+                    .block_on(queue.send(article))
+                    .map_err(|e| e.to_string())
+            })
         });
         let data = producer.await.map_err(|e| e.to_string())?;
         let report = job.finish().await?;

@@ -190,6 +190,54 @@ fn render_case(case: &Value) -> String {
     out
 }
 
+/// Under a post table: the least any poster can spend on these files (the
+/// read + wire floor plus the encoding alone, both measured in this run),
+/// against each peer's CPU, next to ours, so the gap that is the kernel's and
+/// the one that is ours can be read off one line.
+fn post_floor_line(case: &Value) -> Option<String> {
+    use super::servers::{ENCODE_ONLY_ROW, READ_AND_WIRE_ROW, is_floor_row};
+    let rows = case["rows"].as_array()?;
+    let cpu = |row: &Value| {
+        row.get("figures")
+            .filter(|f| !f.is_null())
+            .map(|f| num(f, "cpu_s"))
+    };
+    let named = |prefix: &str| {
+        rows.iter()
+            .find(|r| r["tool"].as_str().is_some_and(|t| t.starts_with(prefix)))
+            .and_then(cpu)
+    };
+    let floor = named(READ_AND_WIRE_ROW)? + named(ENCODE_ONLY_ROW)?;
+    let ours = rows
+        .iter()
+        .find(|r| r["ours"].as_bool() == Some(true))
+        .and_then(cpu)?;
+    let peers: Vec<(String, f64)> = rows
+        .iter()
+        .filter(|r| r["ours"].as_bool() != Some(true))
+        .filter_map(|r| {
+            let name = r["tool"].as_str().filter(|n| !is_floor_row(n))?;
+            let short = name.split(" → ").next().unwrap_or(name).to_owned();
+            Some((short, cpu(r).filter(|c| *c > 0.0)?))
+        })
+        .collect();
+    if peers.is_empty() {
+        return None;
+    }
+    let against = |x: f64| {
+        peers
+            .iter()
+            .map(|(name, c)| format!("{:.2}× {name}'s", x / c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Some(format!(
+        "Least CPU any poster can spend here (read + wire floor plus encode alone): {floor:.2} s, {}. Ours: {ours:.2} s, {}.",
+        against(floor),
+        against(ours)
+    ))
+}
+
 /// Seconds with three significant digits at least, so in-memory loops of a
 /// few milliseconds do not print as 0.000.
 fn secs(s: f64) -> String {
@@ -205,12 +253,15 @@ fn secs(s: f64) -> String {
 fn stage_note(stage: &str) -> Option<&'static str> {
     match stage {
         "post" => Some(
-            "The two floor rows are our own poster with work left out, to show what every poster pays \
+            "The three floor rows are our own poster with work left out, to show what every poster pays \
              before its own code counts. *wire floor* encodes one part per file and sends that body for \
              every part: the kernel's socket copy and TCP path alone. *read + wire floor* does the same \
              but first reads every part from its file, as any poster must: reading through the page \
              cache plus sending. What our poster spends above the second is yEnc encoding, CRC32 and \
-             its own bookkeeping; what a peer spends above it is the peer's.",
+             its own bookkeeping; what a peer spends above it is the peer's. *encode alone* sends \
+             nothing: it encodes every part (with CRC32) from its file's first part, already in cache, \
+             which is as cheap as encoding gets. The line under each table adds it to the read + wire \
+             floor: the least CPU any poster of these files can spend on this machine.",
         ),
         _ => None,
     }
@@ -254,6 +305,9 @@ fn render_page(cases: &[Value]) -> String {
             last_machine = m.clone();
         }
         page.push_str(&render_case(case));
+        if let Some(line) = post_floor_line(case) {
+            page.push_str(&format!("\n{line}\n"));
+        }
         page.push_str("\n<details><summary>commands</summary>\n\n");
         for row in case["rows"].as_array().into_iter().flatten() {
             if let Some(command) = row["command"].as_str().filter(|c| !c.is_empty()) {
@@ -368,5 +422,33 @@ mod tests {
         assert!(heading < note_at && note_at < first_table, "{page}");
         assert!(stage_note("yenc").is_none());
         assert!(page.contains("| **post-files** | 1.000 | 1.000–1.000 | 200.0 | 0.50 | 0.25 |"));
+    }
+
+    #[test]
+    fn a_post_table_adds_up_its_floor_against_each_peer() {
+        let row = |tool: &str, ours: bool, cpu: f64| {
+            json!({ "tool": tool, "ours": ours, "command": "", "figures": {
+                "median_s": 1.0, "min_s": 1.0, "max_s": 1.0, "mib_per_s": 100.0,
+                "cpu_s": cpu, "cpu_s_per_gb": cpu, "max_rss_mib": 7.0, "peak_disk_mib": 0.0 } })
+        };
+        let mut post = case("post", "to the spool", "ours → spool", true, 100.0);
+        post["rows"] = json!([
+            row("ours → spool", true, 0.6),
+            row("wire floor (x) → spool", false, 0.2),
+            row("read + wire floor (y) → spool", false, 0.35),
+            row("encode alone, no I/O (z)", false, 0.2),
+            row("Nyuu 0.4.0 → spool", false, 1.0),
+            row("pesto 0.10.5 → spool", false, 1.5),
+        ]);
+        let line = post_floor_line(&post).unwrap();
+        assert_eq!(
+            line,
+            "Least CPU any poster can spend here (read + wire floor plus encode alone): 0.55 s, \
+             0.55× Nyuu 0.4.0's, 0.37× pesto 0.10.5's. Ours: 0.60 s, 0.60× Nyuu 0.4.0's, 0.40× pesto 0.10.5's."
+        );
+        assert!(render_page(&[post]).contains(&line));
+        // Without both floors measured there is nothing to add up.
+        let yenc = case("yenc", "encode", "ybench", true, 100.0);
+        assert!(post_floor_line(&yenc).is_none());
     }
 }
