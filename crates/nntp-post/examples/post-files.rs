@@ -28,6 +28,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ap_nntp_post::{ArticleBuilder, CheckConfig, Password, PostConfig, Poster, ServerConfig};
 
+/// What a run does: post for real, or one of the floors with work left out.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Post,
+    WireOnly,
+    ReadAndWire,
+    EncodeOnly,
+}
+
 struct Args {
     server: String,
     connections: usize,
@@ -36,9 +45,7 @@ struct Args {
     check_delay: Option<Duration>,
     check_connections: usize,
     rate: Option<u64>,
-    wire_only: bool,
-    read_and_wire: bool,
-    encode_only: bool,
+    mode: Mode,
     files: Vec<PathBuf>,
 }
 
@@ -51,9 +58,7 @@ fn parse() -> Result<Args, String> {
         check_delay: None,
         check_connections: 1,
         rate: None,
-        wire_only: false,
-        read_and_wire: false,
-        encode_only: false,
+        mode: Mode::Post,
         files: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -83,24 +88,24 @@ fn parse() -> Result<Args, String> {
                     num(val("--check-connections")?, "--check-connections")? as usize
             }
             "--rate" => a.rate = Some(num(val("--rate")?, "--rate")?),
-            "--wire-only" => a.wire_only = true,
-            "--read-and-wire" => {
-                a.wire_only = true;
-                a.read_and_wire = true;
+            "--wire-only" | "--read-and-wire" | "--encode-only" => {
+                if a.mode != Mode::Post {
+                    return Err(
+                        "--wire-only, --read-and-wire and --encode-only exclude each other".into(),
+                    );
+                }
+                a.mode = match arg.as_str() {
+                    "--wire-only" => Mode::WireOnly,
+                    "--read-and-wire" => Mode::ReadAndWire,
+                    _ => Mode::EncodeOnly,
+                };
             }
-            "--encode-only" => a.encode_only = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => a.files.push(PathBuf::from(arg)),
         }
     }
     if a.files.is_empty() {
         return Err("no files given".into());
-    }
-    if a.encode_only && a.wire_only {
-        return Err(
-            "--encode-only sends nothing; it does not go with --wire-only or --read-and-wire"
-                .into(),
-        );
     }
     Ok(a)
 }
@@ -254,7 +259,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse()?;
     let seed = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64;
-    if args.encode_only {
+    if args.mode == Mode::EncodeOnly {
         return encode_only(&args, seed);
     }
     let mut server = ServerConfig::parse(&args.server)?.connections(args.connections);
@@ -283,12 +288,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let (queue, job) = Poster::start(config, None)?;
         let handle = tokio::runtime::Handle::current();
         let (files, size, group) = (args.files.clone(), args.article_size, args.group.clone());
-        let (wire_only, read_and_wire) = (args.wire_only, args.read_and_wire);
+        let mode = args.mode;
+        // The wire floors send each file's first body again for every part.
+        let resend_first = matches!(mode, Mode::WireOnly | Mode::ReadAndWire);
         let producer = tokio::task::spawn_blocking(move || -> Result<u64, String> {
             let pool = ap_nntp_post::BufferPool::new();
             let mut first: Option<ap_nntp_post::Article> = None;
             let mut parts = Parts::new(seed, size, group);
-            parts.each(&files, !wire_only || read_and_wire, |part| {
+            parts.each(&files, mode != Mode::WireOnly, |part| {
                 if part.number == 0 {
                     first = None;
                 }
@@ -305,7 +312,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
                 .map_err(|e| e.to_string())?;
-                if wire_only && first.is_none() {
+                if resend_first && first.is_none() {
                     first = Some(article.clone());
                 }
                 handle
