@@ -232,7 +232,7 @@ fn post_floor_line(case: &Value) -> Option<String> {
             .join(", ")
     };
     Some(format!(
-        "Least CPU any poster can spend here (read + wire floor plus encode alone): {floor:.2} s, {}. Ours: {ours:.2} s, {}.",
+        "Floor under any poster here (read + wire floor plus encode alone): {floor:.2} CPU s, {}. Ours: {ours:.2} CPU s, {}.",
         against(floor),
         against(ours)
     ))
@@ -261,7 +261,8 @@ fn stage_note(stage: &str) -> Option<&'static str> {
              its own bookkeeping; what a peer spends above it is the peer's. *encode alone* sends \
              nothing: it encodes every part (with CRC32) from its file's first part, already in cache, \
              which is as cheap as encoding gets. The line under each table adds it to the read + wire \
-             floor: the least CPU any poster of these files can spend on this machine.",
+             floor: about the least CPU any poster of these files can spend on this machine (a sum of \
+             two medians, so a poster's median can come in a little under it).",
         ),
         _ => None,
     }
@@ -443,8 +444,8 @@ mod tests {
         let line = post_floor_line(&post).unwrap();
         assert_eq!(
             line,
-            "Least CPU any poster can spend here (read + wire floor plus encode alone): 0.55 s, \
-             0.55× Nyuu 0.4.0's, 0.37× pesto 0.10.5's. Ours: 0.60 s, 0.60× Nyuu 0.4.0's, 0.40× pesto 0.10.5's."
+            "Floor under any poster here (read + wire floor plus encode alone): 0.55 CPU s, \
+             0.55× Nyuu 0.4.0's, 0.37× pesto 0.10.5's. Ours: 0.60 CPU s, 0.60× Nyuu 0.4.0's, 0.40× pesto 0.10.5's."
         );
         assert!(render_page(&[post]).contains(&line));
         // Without both floors measured there is nothing to add up.
