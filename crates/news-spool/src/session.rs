@@ -1,7 +1,7 @@
 //! One client session: the NNTP reader commands the poster and the fetcher
 //! use, over any byte stream.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -196,28 +196,15 @@ fn stuff(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The DATE reply's `yyyymmddhhmmss`, in UTC (RFC 3977 7.1).
 fn date_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    date_of(SystemTime::now())
+}
+
+fn date_of(when: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(when)
+        .format("%Y%m%d%H%M%S")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -231,5 +218,13 @@ mod tests {
             Some("<x@y>")
         );
         assert_eq!(message_id(b"From: a\r\n\r\nMessage-ID: <x@y>\r\n"), None);
+    }
+
+    #[test]
+    fn date_is_utc_yyyymmddhhmmss() {
+        let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        assert_eq!(date_of(at(0)), "19700101000000");
+        assert_eq!(date_of(at(951_782_400 + 3_661)), "20000229010101");
+        assert_eq!(date_now().len(), 14);
     }
 }

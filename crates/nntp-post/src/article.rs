@@ -1,7 +1,7 @@
 //! Articles as they go on the wire. Only the headers the caller names are
 //! written: nothing that identifies the tool, the host or the user.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use ap_yenc::{PartInfo, PartSummary};
 use bytes::{Bytes, BytesMut};
@@ -206,44 +206,17 @@ pub(crate) fn check_message_id(id: &str) -> Result<()> {
     }
 }
 
-/// `Tue, 24 Nov 2026 07:04:46 +0000`, without a date library.
+/// `Tue, 24 Nov 2026 07:04:46 +0000` (RFC 5322, UTC).
 fn rfc5322_date(when: SystemTime) -> String {
-    let secs = when
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
-        DAYS[(days.rem_euclid(7)) as usize],
-        day,
-        MONTHS[(month - 1) as usize],
-        year,
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    chrono::DateTime::<chrono::Utc>::from(when)
+        .format("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     /// A builder with every header but the body's: `from` and `id` vary.
     fn headers(from: &str, id: &str) -> ArticleBuilder {
