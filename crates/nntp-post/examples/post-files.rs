@@ -16,8 +16,8 @@
 //! that reads its input through the page cache.
 //! `--encode-only` contacts no server: it reads each file's first part
 //! once and yEnc-encodes it (with CRC32, into a recycled buffer, as a real
-//! post does) once per part of the file. The CPU that encoding costs on
-//! input already in cache; with the read + wire floor it bounds from below
+//! post does) once per part of the file: what encoding costs on input
+//! already in cache. Added to the read + wire floor, it bounds from below
 //! what any poster of these files can spend.
 //! Headers carry random-looking names only; no file name leaves the machine.
 
