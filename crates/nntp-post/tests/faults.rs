@@ -11,10 +11,8 @@ use std::time::Duration;
 
 use ap_fault_proxy::{FaultConfig, FaultProxy, FaultStats};
 use ap_news_spool::{Spool, SpoolConfig, SpoolServer};
-use ap_nntp_post::{
-    CheckConfig, Connection, Password, PostConfig, PostReport, RetryPolicy, ServerConfig,
-};
-use common::{body, message_id, post_all, run_tag};
+use ap_nntp_post::{CheckConfig, Password, PostConfig, PostReport, RetryPolicy, ServerConfig};
+use common::{body, post_all, run_tag};
 
 /// The bar's rates: 5% of posts lose their connection mid-article, 2% get a
 /// non-duplicate 441, 1% stall.
@@ -97,18 +95,7 @@ async fn spool_run(faults: FaultConfig, count: usize, size: usize) -> (PostRepor
     assert_eq!(spool.article_files().unwrap().len(), count);
     assert_eq!(spool.stats().stored, count as u64);
     assert_eq!(spool.stats().duplicates, 0, "an article was posted twice");
-    let mut conn = Connection::connect(&common::plain(server.local_addr(), 1))
-        .await
-        .unwrap();
-    for i in 0..count {
-        let got = conn
-            .body(&message_id(&tag, i))
-            .await
-            .unwrap()
-            .expect("stored");
-        assert!(got == body(i as u64, size), "article {i} differs");
-    }
-    conn.quit().await;
+    common::assert_all_stored(&common::plain(server.local_addr(), 1), &tag, count, size).await;
     let stats = proxy.stats();
     println!(
         "retries {} confirmed_by_stat {} elapsed {:?}; proxy {stats:?}",
@@ -188,18 +175,7 @@ async fn inn2_behind_bar_faults_gets_every_article_once() {
         "{report:?} {stats:?}"
     );
     // INN2 keeps one copy per Message-ID; each must be there and whole.
-    let mut conn = Connection::connect(&login(common::plain(inn_addr, 1)))
-        .await
-        .unwrap();
-    for i in 0..count {
-        let got = conn
-            .body(&message_id(&tag, i))
-            .await
-            .unwrap()
-            .expect("on INN2");
-        assert!(got == body(i as u64, size), "article {i} differs");
-    }
-    conn.quit().await;
+    common::assert_all_stored(&login(common::plain(inn_addr, 1)), &tag, count, size).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use ap_nntp_post::{CheckConfig, Connection, Error, Password, PostConfig, ServerConfig, TlsMode};
-use common::{assert_decodes_to, message_id, post_yenc, run_tag};
+use ap_nntp_post::{Connection, Error, Password, PostConfig, ServerConfig, TlsMode};
+use common::run_tag;
 
 fn inn2_server(connections: usize) -> (ServerConfig, ap_tests::NewsServer) {
     let inn = ap_tests::inn2();
@@ -21,40 +21,14 @@ fn inn2_server(connections: usize) -> (ServerConfig, ap_tests::NewsServer) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inn2_300_articles_of_700k_over_8_connections_all_read_back() {
     let (server, _) = inn2_server(8);
-    let tag = run_tag();
-    let (count, size) = (300, 700 * 1024);
-    let mut cfg = PostConfig::new(vec![server.clone()]);
-    cfg.check = Some(CheckConfig {
-        delay: Duration::from_millis(200),
-        server: None,
-        connections: 2,
-    });
-    let report = post_yenc(cfg, &tag, count, size).await;
-    assert_eq!(report.articles, count as u64, "{report:?}");
-    assert!(
-        report.failed.is_empty() && report.missing.is_empty(),
-        "{report:?}"
-    );
-    assert_eq!(report.checked, count as u64);
-
-    // Read every body back over 4 connections and compare byte for byte.
-    let mut readers = Vec::new();
-    for r in 0..4 {
-        let (server, tag) = (server.clone(), tag.clone());
-        readers.push(tokio::spawn(async move {
-            let mut conn = Connection::connect(&server).await.unwrap();
-            for i in (r..count).step_by(4) {
-                let id = message_id(&tag, i);
-                assert!(conn.stat(&id).await.unwrap(), "{id} missing");
-                let got = conn.body(&id).await.unwrap().expect("body");
-                assert_decodes_to(&got, i, size);
-            }
-            conn.quit().await;
-        }));
-    }
-    for r in readers {
-        r.await.unwrap();
-    }
+    common::round_trip(
+        &server,
+        &run_tag(),
+        300,
+        700 * 1024,
+        Duration::from_millis(200),
+    )
+    .await;
 }
 
 fn one_line(e: &Error, host: &str) -> String {

@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use ap_news_spool::{Spool, SpoolConfig, SpoolServer};
-use ap_nntp_post::{CheckConfig, Connection, Error, Password, PostConfig};
-use common::{assert_decodes_to, body, message_id, post_yenc, run_tag};
+use ap_nntp_post::{Connection, Error, Password};
+use common::{body, run_tag};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spool_300_articles_of_700k_over_8_connections_all_read_back() {
@@ -27,41 +27,16 @@ async fn spool_300_articles_of_700k_over_8_connections_all_read_back() {
         .await
         .unwrap();
     let target = common::plain(server.local_addr(), 8).login("poster", Password::new("spool-pw"));
-    let tag = run_tag();
-    let (count, size) = (300, 700 * 1024);
-    let mut cfg = PostConfig::new(vec![target.clone()]);
-    cfg.check = Some(CheckConfig {
-        delay: Duration::from_millis(100),
-        server: None,
-        connections: 2,
-    });
-    let report = post_yenc(cfg, &tag, count, size).await;
-    assert_eq!(report.articles, count as u64, "{report:?}");
-    assert!(
-        report.failed.is_empty() && report.missing.is_empty(),
-        "{report:?}"
-    );
-    assert_eq!(report.checked, count as u64);
+    let count = 300;
+    common::round_trip(
+        &target,
+        &run_tag(),
+        count,
+        700 * 1024,
+        Duration::from_millis(100),
+    )
+    .await;
     assert_eq!(server.spool().article_files().unwrap().len(), count);
-
-    let mut readers = Vec::new();
-    for r in 0..4 {
-        let (target, tag) = (target.clone(), tag.clone());
-        readers.push(tokio::spawn(async move {
-            let mut conn = Connection::connect(&target).await.unwrap();
-            for i in (r..count).step_by(4) {
-                let id = message_id(&tag, i);
-                assert!(conn.stat(&id).await.unwrap(), "{id} missing");
-                let got = conn.body(&id).await.unwrap().expect("body");
-                assert_decodes_to(&got, i, size);
-            }
-            assert!(!conn.stat("<absent@ap-test.invalid>").await.unwrap());
-            conn.quit().await;
-        }));
-    }
-    for r in readers {
-        r.await.unwrap();
-    }
 
     // The spool's own login check gives the client's one-line auth error.
     let mut wrong = target.clone();

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ap_nntp_post::{
-    Article, ArticleBuilder, PostConfig, PostReport, Poster, ServerConfig, Timeouts,
+    Article, ArticleBuilder, CheckConfig, Connection, PostConfig, PostReport, Poster, ServerConfig,
+    Timeouts,
 };
 use bytes::Bytes;
 
@@ -132,4 +133,65 @@ async fn post_with(
     });
     producer.await.unwrap();
     job.finish().await.unwrap()
+}
+
+/// The round-trip bar: `count` yEnc parts of `part_len` bytes posted to
+/// `server` with a post check after `check_delay`, none lost, every one
+/// checked; then each read back by Message-ID over 4 connections, present
+/// by STAT and decoding to the bytes sent.
+pub async fn round_trip(
+    server: &ServerConfig,
+    tag: &str,
+    count: usize,
+    part_len: usize,
+    check_delay: Duration,
+) -> PostReport {
+    let mut cfg = PostConfig::new(vec![server.clone()]);
+    cfg.check = Some(CheckConfig {
+        delay: check_delay,
+        server: None,
+        connections: 2,
+    });
+    let report = post_yenc(cfg, tag, count, part_len).await;
+    assert_eq!(report.articles, count as u64, "{report:?}");
+    assert!(
+        report.failed.is_empty() && report.missing.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(report.checked, count as u64);
+
+    let mut readers = Vec::new();
+    for r in 0..4 {
+        let (server, tag) = (server.clone(), tag.to_string());
+        readers.push(tokio::spawn(async move {
+            let mut conn = Connection::connect(&server).await.unwrap();
+            for i in (r..count).step_by(4) {
+                let id = message_id(&tag, i);
+                assert!(conn.stat(&id).await.unwrap(), "{id} missing");
+                let got = conn.body(&id).await.unwrap().expect("body");
+                assert_decodes_to(&got, i, part_len);
+            }
+            assert!(!conn.stat("<absent@ap-test.invalid>").await.unwrap());
+            conn.quit().await;
+        }));
+    }
+    for r in readers {
+        r.await.unwrap();
+    }
+    report
+}
+
+/// Reads each of the `count` text articles of [`post_all`] back from
+/// `server` by Message-ID and checks it holds what was sent.
+pub async fn assert_all_stored(server: &ServerConfig, tag: &str, count: usize, size: usize) {
+    let mut conn = Connection::connect(server).await.unwrap();
+    for i in 0..count {
+        let got = conn
+            .body(&message_id(tag, i))
+            .await
+            .unwrap()
+            .expect("stored");
+        assert!(got == body(i as u64, size), "article {i} differs");
+    }
+    conn.quit().await;
 }
