@@ -170,6 +170,8 @@ fn render_case(case: &Value) -> String {
         };
         let ratio = match (row["ours"].as_bool(), ours_rate) {
             (Some(true), _) => "—".to_owned(),
+            // It moves no bytes anywhere: its rate is not a poster's.
+            _ if name.starts_with(super::servers::ENCODE_ONLY_ROW) => "n/a".to_owned(),
             (_, Some(ours)) if num(f, "mib_per_s") > 0.0 => {
                 format!("{:.2}×", ours / num(f, "mib_per_s"))
             }
@@ -447,7 +449,10 @@ mod tests {
             "Floor under any poster here (read + wire floor plus encode alone): 0.55 CPU s, \
              0.55× Nyuu 0.4.0's, 0.37× pesto 0.10.5's. Ours: 0.60 CPU s, 0.60× Nyuu 0.4.0's, 0.40× pesto 0.10.5's."
         );
-        assert!(render_page(&[post]).contains(&line));
+        let page = render_page(&[post]);
+        assert!(page.contains(&line));
+        assert!(page.contains("| encode alone, no I/O (z) | 1.000 |"));
+        assert!(page.contains(" | n/a |\n| Nyuu 0.4.0 → spool |"), "{page}");
         // Without both floors measured there is nothing to add up.
         let yenc = case("yenc", "encode", "ybench", true, 100.0);
         assert!(post_floor_line(&yenc).is_none());
