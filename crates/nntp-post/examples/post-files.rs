@@ -143,6 +143,19 @@ struct Parts {
     buf: Vec<u8>,
 }
 
+impl Part<'_> {
+    /// Encodes the part straight into a recycled buffer, which is the
+    /// article body without a copy and goes back to `pool` when the poster
+    /// drops the article.
+    fn encode(self, pool: &ap_nntp_post::BufferPool) -> Result<ap_nntp_post::Article, String> {
+        let enc = pool.take(self.info.max_encoded_len());
+        self.builder
+            .yenc_part(&self.info, self.data, enc)
+            .map(|(article, _)| article)
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl Parts {
     fn new(seed: u64, size: usize, group: String) -> Parts {
         Parts {
@@ -219,11 +232,7 @@ fn encode_only(args: &Args, seed: u64) -> Result<(), Box<dyn std::error::Error>>
         &args.files,
         false,
         |part| {
-            let enc = pool.take(part.info.max_encoded_len());
-            let (article, _) = part
-                .builder
-                .yenc_part(&part.info, part.data, enc)
-                .map_err(|e| e.to_string())?;
+            let article = part.encode(&pool)?;
             articles += 1;
             bytes += article.wire_len();
             Ok(())
@@ -300,18 +309,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     first = None;
                 }
                 let article = match &first {
-                    Some(first) => part.builder.body_of(first),
-                    // Encoded straight into a recycled buffer, which is the
-                    // article body without a copy and comes back when the
-                    // poster drops the article.
-                    None => {
-                        let enc = pool.take(part.info.max_encoded_len());
-                        part.builder
-                            .yenc_part(&part.info, part.data, enc)
-                            .map(|(a, _)| a)
-                    }
-                }
-                .map_err(|e| e.to_string())?;
+                    Some(first) => part.builder.body_of(first).map_err(|e| e.to_string())?,
+                    None => part.encode(&pool)?,
+                };
                 if resend_first && first.is_none() {
                     first = Some(article.clone());
                 }

@@ -130,13 +130,18 @@ fn num(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
 }
 
+/// A rendered row's measured figures; none for a row that did not run.
+fn row_figures(row: &Value) -> Option<&Value> {
+    row.get("figures").filter(|f| !f.is_null())
+}
+
 fn render_case(case: &Value) -> String {
     let title = case["title"].as_str().unwrap_or("");
     let rows = case["rows"].as_array().cloned().unwrap_or_default();
     let ours_rate = rows
         .iter()
         .find(|r| r["ours"].as_bool() == Some(true))
-        .and_then(|r| r.get("figures").filter(|f| !f.is_null()))
+        .and_then(row_figures)
         .map(|f| num(f, "mib_per_s"));
     let mut out = format!(
         "#### {title}\n\n| tool | median s | spread s | MiB/s | CPU s | CPU s/GB | peak RSS MiB | peak disk MiB | ours vs this |\n\
@@ -165,7 +170,7 @@ fn render_case(case: &Value) -> String {
             ));
             continue;
         }
-        let Some(f) = row.get("figures").filter(|f| !f.is_null()) else {
+        let Some(f) = row_figures(row) else {
             continue;
         };
         let ratio = match (row["ours"].as_bool(), ours_rate) {
@@ -199,11 +204,7 @@ fn render_case(case: &Value) -> String {
 fn post_floor_line(case: &Value) -> Option<String> {
     use super::servers::{ENCODE_ONLY_ROW, READ_AND_WIRE_ROW, is_floor_row};
     let rows = case["rows"].as_array()?;
-    let cpu = |row: &Value| {
-        row.get("figures")
-            .filter(|f| !f.is_null())
-            .map(|f| num(f, "cpu_s"))
-    };
+    let cpu = |row: &Value| row_figures(row).map(|f| num(f, "cpu_s"));
     let named = |prefix: &str| {
         rows.iter()
             .find(|r| r["tool"].as_str().is_some_and(|t| t.starts_with(prefix)))
